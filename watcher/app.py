@@ -1,0 +1,58 @@
+"""Composition root: the only place that knows every concrete class. Wiring only, no logic."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Mapping, TextIO
+
+from . import config as config_module
+from .config import Config
+from .http import HttpClient
+from .matching.matcher import KeywordMatcher
+from .notify.dispatch import Dispatcher, build_targets
+from .pipeline import Context
+from .sources.base import Source, build, load_kinds
+from .store import Store
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class App:
+    config: Config
+    store: Store
+    sources: tuple[Source, ...]
+    context: Context
+    dispatcher: Dispatcher
+
+    def close(self) -> None:
+        self.context.http.close()
+        self.store.close()
+
+
+def load_config(config_dir: str | Path, db: str | Path | None = None) -> Config:
+    return config_module.load(config_dir, db_override=db)
+
+
+def build_sources(config: Config, kinds: Mapping[str, type[Source]] | None = None) -> tuple[Source, ...]:
+    kinds = load_kinds() if kinds is None else kinds
+    return tuple(build(s, kinds) for s in config.sources)
+
+
+def build_app(config: Config, *, kinds: Mapping[str, type[Source]] | None = None,
+              environ: Mapping[str, str] = os.environ, console: TextIO | None = None,
+              now=utcnow) -> App:
+    sources = build_sources(config, kinds)
+    targets = build_targets({t.name: config_module.resolve_secret(t, environ) for t in config.targets})
+    store = Store(config.storage_path)
+    http = HttpClient(config.http, now=now)
+    matcher = KeywordMatcher(config.case_types, config.matching.min_score)
+    context = Context(store=store, http=http, matcher=matcher, routes=config.routes,
+                      targets=config.targets, now=now)
+    dispatcher = Dispatcher(store, targets, now=now, console=console)
+    return App(config=config, store=store, sources=sources, context=context, dispatcher=dispatcher)

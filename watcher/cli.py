@@ -1,0 +1,164 @@
+"""The `watcher` command. Expected errors print one line naming what and where, and exit 2."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from . import app as app_module
+from .errors import InputError, WatcherError
+from .models import Fetched, SourceState, Validators
+
+
+class WatcherGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except WatcherError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=WatcherGroup)
+@click.option("--config", "config_dir", envvar="WATCHER_CONFIG", default="config", show_default=True,
+              type=click.Path(file_okay=False), help="Directory holding watcher.toml, sources.toml, case_types.toml.")
+@click.option("--db", envvar="WATCHER_DB", type=click.Path(dir_okay=False), default=None,
+              help="SQLite file (overrides storage.path).")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.pass_context
+def main(ctx: click.Context, config_dir: str, db: str | None, verbose: bool) -> None:
+    """Keeps an immigration law firm current with policy changes."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every URL; our own lines say enough
+    ctx.obj = {"config_dir": config_dir, "db": db}
+
+
+def _app(ctx: click.Context) -> app_module.App:
+    config = app_module.load_config(ctx.obj["config_dir"], ctx.obj["db"])
+    app = app_module.build_app(config)
+    ctx.call_on_close(app.close)
+    return app
+
+
+@main.group()
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command("check")
+@click.pass_context
+def config_check(ctx: click.Context) -> None:
+    """Validate the three files, the source kinds and the targets; exit non-zero on any error."""
+    from .notify.dispatch import build_targets
+    from .config import resolve_secret
+
+    cfg = app_module.load_config(ctx.obj["config_dir"], ctx.obj["db"])
+    app_module.build_sources(cfg)
+    build_targets({t.name: resolve_secret(t) for t in cfg.targets})
+    click.echo(f"config OK: {len(cfg.sources)} sources, {len(cfg.case_types)} case types, "
+               f"{len(cfg.targets) or 'no'} targets{'' if cfg.targets else ' (alerts go to the console)'}, "
+               f"database {cfg.storage_path}")
+
+
+@main.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the service: poll every source on its schedule and deliver alerts, until SIGTERM or Ctrl-C."""
+    from .scheduler import Service
+
+    Service(_app(ctx)).serve()
+
+
+@main.command()
+@click.argument("source_id", required=False)
+@click.option("--all", "all_sources", is_flag=True, help="Check every enabled source.")
+@click.pass_context
+def check(ctx: click.Context, source_id: str | None, all_sources: bool) -> None:
+    """Run one cycle now (ignoring backoff), deliver what it produced, then exit."""
+    from .pipeline import run_source
+
+    if bool(source_id) == all_sources:
+        raise InputError("check: give a SOURCE_ID or --all, not both or neither")
+    app = _app(ctx)
+    chosen = [s for s in app.sources if s.config.enabled] if all_sources else \
+        [s for s in app.sources if s.config.id == app.config.source(source_id).id]
+    failures = 0
+    for source in chosen:
+        result = run_source(app.context, source, force=True)
+        failures += result.outcome == "error"
+        detail = f" [{result.error_class}] {result.error_message}" if result.error_class else ""
+        click.echo(f"{result.source_id}: {result.outcome} new={result.new} updated={result.updated} "
+                   f"messages={result.messages}{detail}")
+    sent = app.dispatcher.run()
+    click.echo(f"dispatch: sent={sent.sent} failed={sent.failed} dead={sent.dead}")
+    sys.exit(1 if failures else 0)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "never"
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Per source: last success, consecutive failures, last error, item count; then the outbox."""
+    app = _app(ctx)
+    states = {s.source_id: s for s in app.store.sources.all()}
+    rows = [(s.config, states.get(s.config.id) or SourceState(s.config.id)) for s in app.sources]
+    outbox = app.store.outbox.counts()
+    if as_json:
+        click.echo(json.dumps({"sources": [_status_json(c, st) for c, st in rows], "outbox": outbox}, indent=2))
+        return
+    click.echo(f"{'source':<28} {'kind':<10} {'last success':<17} {'fails':>5} {'items':>6}  last error")
+    for cfg, st in rows:
+        error = f"[{st.last_error_class}] {st.last_error_message}" if st.last_error_class else ""
+        click.echo(f"{cfg.id:<28} {cfg.kind:<10} {_when(st.last_success_at):<17} "
+                   f"{st.consecutive_failures:>5} {st.item_count:>6}  {error[:100]}")
+    click.echo("outbox: " + (", ".join(f"{k}={v}" for k, v in sorted(outbox.items())) or "empty"))
+
+
+def _status_json(cfg, st: SourceState) -> dict:
+    def iso(moment):
+        return moment.isoformat() if moment else None
+    return {"id": cfg.id, "kind": cfg.kind, "enabled": cfg.enabled, "last_success_at": iso(st.last_success_at),
+            "last_attempt_at": iso(st.last_attempt_at), "consecutive_failures": st.consecutive_failures,
+            "last_error_class": st.last_error_class, "last_error_message": st.last_error_message,
+            "backoff_until": iso(st.backoff_until), "item_count": st.item_count}
+
+
+@main.command()
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="YYYY-MM-DD")
+@click.option("--limit", type=click.IntRange(1, 10000), default=200, show_default=True)
+@click.pass_context
+def changes(ctx: click.Context, since: datetime | None, limit: int) -> None:
+    """List stored changes, newest first (baseline items included)."""
+    app = _app(ctx)
+    since = since.replace(tzinfo=timezone.utc) if since else None
+    for c in app.store.changes.listing(since, limit):
+        codes = ",".join(c.case_types) or "-"
+        click.echo(f"{c.updated_at[:16]}  {c.source_id:<24} v{c.version}  [{codes}]  {c.title[:90]}  {c.url}")
+
+
+@main.command()
+@click.argument("kind")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", default="https://example.invalid/saved", help="The URL the page was saved from.")
+def parse(kind: str, file: Path, url: str) -> None:
+    """Print, as JSON lines, the changes source KIND extracts from a saved response FILE."""
+    from .config import Schedule, SourceConfig
+    from .sources.base import build, load_kinds
+
+    source = build(SourceConfig(id=f"file-{kind}", kind=kind, url=url, schedule=Schedule()), load_kinds())
+    fetched = Fetched(url=url, status=200, body=file.read_bytes(), headers={}, validators=Validators())
+    for change in source.parse(fetched):
+        record = {"id": change.item_key, "source": change.source_id, "kind": change.kind, "title": change.title,
+                  "summary": change.summary, "url": change.url,
+                  "published": change.published.isoformat() if change.published else None, "facts": change.facts}
+        click.echo(json.dumps(record, ensure_ascii=False, default=str))

@@ -1,0 +1,376 @@
+"""TOML -> frozen dataclasses. Every error names the file and the path: `sources.toml: source[2].url: ...`.
+
+Secrets never live here: a target names an environment variable or a systemd credential that holds its
+apprise URL, and `resolve_secret` reads it at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Either a fixed interval or a crontab line (evaluated in UTC), plus jitter so restarts don't sync."""
+
+    every: timedelta | None = None
+    cron: str | None = None
+    jitter_seconds: int = 60
+
+    def describe(self) -> str:
+        return f"every {self.every}" if self.every else f"cron '{self.cron}'"
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    id: str
+    kind: str
+    url: str
+    schedule: Schedule
+    name: str = ""
+    enabled: bool = True
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CaseType:
+    code: str
+    name: str
+    description: str
+    forms: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    cfr: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    user_agent: str
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    deadline: float = 60.0
+    max_bytes: int = 15 * 1024 * 1024
+    max_redirects: int = 5
+    allowed_hosts: tuple[str, ...] = ()
+    ca_bundle: str | None = None
+    # Only a test configuration turns this on; a firm's config never needs a loopback source.
+    allow_loopback: bool = False
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    name: str
+    tags: tuple[str, ...]
+    url_env: str | None = None
+    url_credential: str | None = None
+
+
+@dataclass(frozen=True)
+class RouteConfig:
+    case_types: tuple[str, ...]  # ("*",) means every case type
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MatchingSettings:
+    method: str = "keywords"
+    min_score: float = 0.5
+
+
+@dataclass(frozen=True)
+class Config:
+    directory: Path
+    storage_path: Path
+    http: HttpSettings
+    matching: MatchingSettings
+    sources: tuple[SourceConfig, ...]
+    case_types: tuple[CaseType, ...]
+    targets: tuple[TargetConfig, ...]
+    routes: tuple[RouteConfig, ...]
+
+    def source(self, source_id: str) -> SourceConfig:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        known = ", ".join(s.id for s in self.sources)
+        raise ConfigError(f"unknown source '{source_id}' (configured: {known})")
+
+
+class _Section:
+    """A TOML table plus where it came from, so every error can say `file: path.key: problem`."""
+
+    def __init__(self, file: str, path: str, data: Any):
+        self.file, self.path = file, path
+        if not isinstance(data, dict):
+            raise self.error(f"must be a table, got {type(data).__name__}")
+        self.data = data
+
+    def where(self, key: str | None = None) -> str:
+        path = f"{self.path}.{key}" if self.path and key else (key or self.path)
+        return f"{self.file}: {path}" if path else self.file
+
+    def error(self, message: str, key: str | None = None) -> ConfigError:
+        return ConfigError(f"{self.where(key)}: {message}")
+
+    def allow(self, *keys: str) -> None:
+        for key in self.data:
+            if key not in keys:
+                raise self.error("unknown key", key)
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., *, required: bool = False) -> Any:
+        if key not in self.data:
+            if required or default is ...:
+                raise self.error("is required", key)
+            return default
+        value = self.data[key]
+        # bool is an int in Python; a number must not accept `true`.
+        if isinstance(value, bool) and bool not in _as_tuple(kind):
+            raise self.error(f"must be {_kind_name(kind)}, got a boolean", key)
+        if not isinstance(value, kind):
+            raise self.error(f"must be {_kind_name(kind)}, got {type(value).__name__}", key)
+        return value
+
+    def text(self, key: str, default: Any = ..., *, required: bool = False) -> str:
+        value = self.get(key, str, default, required=required)
+        if isinstance(value, str) and required and not value.strip():
+            raise self.error("must not be empty", key)
+        return value
+
+    def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        values = self.get(key, list, list(default))
+        for i, value in enumerate(values):
+            if not isinstance(value, str) or not value.strip():
+                raise self.error(f"[{i}] must be a non-empty string", key)
+        return tuple(values)
+
+    def number(self, key: str, default: float, *, minimum: float = 0) -> float:
+        value = self.get(key, (int, float), default)
+        if value <= minimum:
+            raise self.error(f"must be greater than {minimum}", key)
+        return float(value)
+
+    def section(self, key: str) -> _Section:
+        return _Section(self.file, self.where(key).split(": ", 1)[-1], self.data.get(key, {}))
+
+    def items(self, key: str) -> list[_Section]:
+        values = self.get(key, list, [])
+        return [_Section(self.file, f"{key}[{i}]", v) for i, v in enumerate(values)]
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+             list: "a list", dict: "a table"}
+    return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kind))
+
+
+def _read_toml(path: Path) -> _Section:
+    try:
+        with path.open("rb") as handle:
+            return _Section(path.name, "", tomllib.load(handle))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
+
+
+def parse_schedule(section: _Section, key: str = "schedule") -> Schedule:
+    raw = section.text(key, required=True).strip()
+    jitter = int(section.number("jitter_seconds", 60, minimum=-1))
+    interval = INTERVAL.match(raw)
+    if interval:
+        every = timedelta(**{UNITS[interval.group(2)]: int(interval.group(1))})
+        if every < timedelta(minutes=1):
+            raise section.error("must be at least 1m: polite polling", key)
+        return Schedule(every=every, jitter_seconds=jitter)
+    from apscheduler.triggers.cron import CronTrigger  # validates the crontab the same way it runs
+
+    try:
+        CronTrigger.from_crontab(raw, timezone="UTC")
+    except ValueError as exc:
+        raise section.error(f"not an interval like '30m' nor a crontab line: {exc}", key) from None
+    return Schedule(cron=raw, jitter_seconds=jitter)
+
+
+def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    host = host.lower().rstrip(".")
+    for pattern in allowed:
+        pattern = pattern.lower()
+        if host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:])):
+            return True
+    return False
+
+
+def _load_http(root: _Section) -> HttpSettings:
+    s = root.section("http")
+    s.allow("user_agent", "connect_timeout", "read_timeout", "deadline", "max_bytes", "max_redirects",
+            "allowed_hosts", "ca_bundle", "allow_loopback")
+    user_agent = s.text("user_agent", required=True)
+    if "@" not in user_agent and "http" not in user_agent:
+        raise s.error("must name a contact (an e-mail address or a URL), so agencies can reach the firm",
+                      "user_agent")
+    settings = HttpSettings(
+        user_agent=user_agent,
+        connect_timeout=s.number("connect_timeout", 10),
+        read_timeout=s.number("read_timeout", 30),
+        deadline=s.number("deadline", 60),
+        max_bytes=int(s.number("max_bytes", 15 * 1024 * 1024)),
+        max_redirects=int(s.get("max_redirects", int, 5)),
+        allowed_hosts=s.strings("allowed_hosts"),
+        ca_bundle=s.get("ca_bundle", str, None),
+        allow_loopback=s.get("allow_loopback", bool, False),
+    )
+    if not 0 <= settings.max_redirects <= 10:
+        raise s.error("must be between 0 and 10", "max_redirects")
+    if not settings.allowed_hosts:
+        raise s.error("must list at least one host", "allowed_hosts")
+    return settings
+
+
+def _load_targets(root: _Section) -> tuple[TargetConfig, ...]:
+    targets = []
+    for t in root.items("target"):
+        t.allow("name", "tags", "url_env", "url_credential", "url")
+        if "url" in t.data:
+            raise t.error("secrets never live in the TOML: name an environment variable (url_env) "
+                          "or a systemd credential (url_credential) that holds the apprise URL", "url")
+        target = TargetConfig(name=t.text("name", required=True), tags=t.strings("tags"),
+                              url_env=t.get("url_env", str, None),
+                              url_credential=t.get("url_credential", str, None))
+        if (target.url_env is None) == (target.url_credential is None):
+            raise t.error("needs exactly one of url_env or url_credential")
+        if not target.tags:
+            raise t.error("must list at least one tag", "tags")
+        if any(target.name == other.name for other in targets):
+            raise t.error(f"duplicate target name '{target.name}'", "name")
+        targets.append(target)
+    return tuple(targets)
+
+
+def _load_routes(root: _Section, codes: set[str], tags: set[str]) -> tuple[RouteConfig, ...]:
+    routes = []
+    for r in root.items("route"):
+        r.allow("case_types", "tags")
+        route = RouteConfig(case_types=r.strings("case_types", ("*",)), tags=r.strings("tags"))
+        for code in route.case_types:
+            if code != "*" and code not in codes:
+                raise r.error(f"unknown case type '{code}' (see case_types.toml)", "case_types")
+        for tag in route.tags:
+            if tag not in tags:
+                raise r.error(f"no target carries tag '{tag}'", "tags")
+        routes.append(route)
+    return tuple(routes)
+
+
+def _load_sources(directory: Path, http: HttpSettings) -> tuple[SourceConfig, ...]:
+    root = _read_toml(directory / "sources.toml")
+    root.allow("source")
+    sources: list[SourceConfig] = []
+    for s in root.items("source"):
+        known = {"id", "kind", "url", "schedule", "jitter_seconds", "name", "enabled"}
+        source_id = s.text("id", required=True)
+        if not SOURCE_ID.match(source_id):
+            raise s.error("must be lowercase letters, digits, '-' or '_'", "id")
+        if any(other.id == source_id for other in sources):
+            raise s.error(f"duplicate source id '{source_id}'", "id")
+        url = s.text("url", required=True)
+        check_source_url(url, http, s.where("url"))
+        sources.append(SourceConfig(
+            id=source_id, kind=s.text("kind", required=True), url=url, schedule=parse_schedule(s),
+            name=s.get("name", str, source_id), enabled=s.get("enabled", bool, True),
+            options={k: v for k, v in s.data.items() if k not in known},
+        ))
+    return tuple(sources)
+
+
+def check_source_url(url: str, http: HttpSettings, where: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        raise ConfigError(f"{where}: must be https")
+    if not parts.hostname:
+        raise ConfigError(f"{where}: has no host")
+    if not host_allowed(parts.hostname, http.allowed_hosts):
+        raise ConfigError(f"{where}: host '{parts.hostname}' is not in watcher.toml http.allowed_hosts")
+
+
+def _load_case_types(directory: Path) -> tuple[CaseType, ...]:
+    root = _read_toml(directory / "case_types.toml")
+    root.allow("case_type")
+    types: list[CaseType] = []
+    for c in root.items("case_type"):
+        c.allow("code", "name", "description", "forms", "keywords", "cfr")
+        code = c.text("code", required=True)
+        if any(t.code == code for t in types):
+            raise c.error(f"duplicate code '{code}'", "code")
+        types.append(CaseType(code=code, name=c.text("name", required=True),
+                              description=c.text("description", required=True),
+                              forms=c.strings("forms"), keywords=c.strings("keywords"), cfr=c.strings("cfr")))
+    if not types:
+        raise root.error("defines no case_type")
+    return tuple(types)
+
+
+def load(directory: str | Path, *, db_override: str | Path | None = None) -> Config:
+    """Load and validate the three files in `directory`; raises ConfigError naming file and path."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: config directory not found")
+    root = _read_toml(directory / "watcher.toml")
+    root.allow("storage", "http", "matching", "target", "route")
+    storage = root.section("storage")
+    storage.allow("path")
+    http = _load_http(root)
+    matching = root.section("matching")
+    matching.allow("method", "min_score")
+    case_types = _load_case_types(directory)
+    targets = _load_targets(root)
+    routes = _load_routes(root, {c.code for c in case_types}, {tag for t in targets for tag in t.tags})
+    method = matching.text("method", "keywords")
+    if method not in ("keywords",):
+        raise matching.error(f"unknown method '{method}' (known: keywords)", "method")
+    return Config(
+        directory=directory,
+        storage_path=Path(db_override or storage.text("path", "var/watcher.db")),
+        http=http,
+        matching=MatchingSettings(method=method, min_score=matching.number("min_score", 0.5)),
+        sources=_load_sources(directory, http),
+        case_types=case_types,
+        targets=targets,
+        routes=routes,
+    )
+
+
+def resolve_secret(target: TargetConfig, environ: Mapping[str, str] = os.environ) -> str:
+    """Read a target's apprise URL from its credential file or environment variable."""
+    if target.url_credential:
+        directory = environ.get("CREDENTIALS_DIRECTORY")
+        if not directory:
+            raise ConfigError(f"watcher.toml: target '{target.name}': credential '{target.url_credential}' "
+                              "needs $CREDENTIALS_DIRECTORY (systemd LoadCredential=)")
+        path = Path(directory) / target.url_credential
+        try:
+            value = path.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"watcher.toml: target '{target.name}': cannot read credential "
+                              f"'{target.url_credential}': {exc.strerror}") from None
+    else:
+        value = environ.get(target.url_env or "", "").strip()
+        if not value:
+            raise ConfigError(f"watcher.toml: target '{target.name}': environment variable "
+                              f"'{target.url_env}' is not set")
+    return value

@@ -1,0 +1,62 @@
+"""Pure decisions: no I/O, no clock reads (time is passed in). Table-tested."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Iterable, Mapping
+
+from .models import Change, Decision, SourceState, Status, StoredVersion
+
+SOURCE_BACKOFF_BASE = timedelta(minutes=15)
+SOURCE_BACKOFF_CAP = timedelta(hours=24)
+UNCONDITIONAL_EVERY = timedelta(days=1)  # some servers answer 304 forever (RELIABILITY A3)
+DELIVERY_BACKOFF_BASE = timedelta(minutes=1)
+DELIVERY_BACKOFF_CAP = timedelta(minutes=60)
+DELIVERY_GIVE_UP = timedelta(hours=24)
+
+
+def classify(changes: Iterable[Change], stored: Mapping[str, StoredVersion]) -> list[Decision]:
+    """NEW when the key is unknown, UPDATED (version n+1) when its content hash moved, else UNCHANGED."""
+    decisions = []
+    for change in changes:
+        previous = stored.get(change.item_key)
+        if previous is None:
+            decisions.append(Decision(change, Status.NEW, 1))
+        elif previous.content_hash != change.content_hash:
+            decisions.append(Decision(change, Status.UPDATED, previous.version + 1, previous))
+        else:
+            decisions.append(Decision(change, Status.UNCHANGED, previous.version, previous))
+    return decisions
+
+
+def source_backoff(failures: int, now: datetime, retry_after: datetime | None = None) -> datetime:
+    """Capped exponential backoff per source; a server's Retry-After wins when it asks for longer.
+
+    A source is never disabled: after the cap it is simply tried once a day.
+    """
+    delay = min(SOURCE_BACKOFF_BASE * 2 ** max(failures - 1, 0), SOURCE_BACKOFF_CAP)
+    until = now + delay
+    return max(until, retry_after) if retry_after else until
+
+
+def is_due(state: SourceState, now: datetime) -> bool:
+    return state.backoff_until is None or state.backoff_until <= now
+
+
+def send_validators(state: SourceState, now: datetime) -> bool:
+    """Send stored validators unless the last attempt failed or a day passed without an unconditional GET."""
+    if state.consecutive_failures or not state.baseline_done:
+        return False
+    last = state.last_unconditional_at
+    return last is not None and now - last < UNCONDITIONAL_EVERY
+
+
+def delivery_retry_at(attempts: int, first_queued: datetime, now: datetime,
+                      rng: random.Random | None = None) -> datetime | None:
+    """When to retry a failed delivery: 1, 2, 4 ... 60 min plus up to 20% jitter; None once 24 h passed."""
+    if now - first_queued >= DELIVERY_GIVE_UP:
+        return None
+    delay = min(DELIVERY_BACKOFF_BASE * 2 ** max(attempts - 1, 0), DELIVERY_BACKOFF_CAP)
+    jitter = (rng or random).uniform(0, 0.2) * delay
+    return now + delay + jitter

@@ -1,0 +1,206 @@
+"""The one way watcher fetches anything.
+
+Guarantees, each tested: https only and a host allowlist on every hop; at most `max_redirects` hops;
+connect and read timeouts plus a total deadline (a read timeout alone lets a server drip one byte a second
+forever); a body cap counted after decompression; conditional GET with validators echoed verbatim;
+Retry-After honoured; every failure raised as a FetchError with an operator-facing class.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Callable
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from .config import HttpSettings, host_allowed
+from .errors import FetchError
+from .models import Fetched, Validators
+
+REDIRECTS = {301, 302, 303, 307, 308}
+MAX_RETRY_AFTER = timedelta(days=2)  # FreshRSS's cap: a server may not park a source for longer
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
+    """Retry-After as delta-seconds or an HTTP-date, clamped to [now, now+2 days]; garbage gives None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        when = now + timedelta(seconds=int(value))
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+    return min(max(when, now), now + MAX_RETRY_AFTER)
+
+
+class HttpClient:
+    """A small wrapper around one httpx.Client; `clock` is injectable so the deadline is testable."""
+
+    def __init__(self, settings: HttpSettings, *, clock: Callable[[], float] = time.monotonic,
+                 now: Callable[[], datetime] = utcnow):
+        self.settings = settings
+        self._clock = clock
+        self._now = now
+        verify: ssl.SSLContext | bool = True
+        if settings.ca_bundle:
+            verify = ssl.create_default_context(cafile=settings.ca_bundle)
+        self._client = httpx.Client(
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            follow_redirects=False,  # each hop is re-validated below
+            verify=verify,
+            trust_env=False,  # no proxy or CA from the environment sneaks in
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, url: str, validators: Validators | None = None,
+            accept: str = "*/*") -> Fetched:
+        start = self._clock()
+        headers = {"Accept": accept}
+        if validators and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        for _hop in range(self.settings.max_redirects + 1):
+            self._check_url(url)
+            response = self._send(url, headers, start)
+            if response.status not in REDIRECTS:
+                return response_to_fetched(url, response, validators)
+            location = response.headers.get("location")
+            if not location:
+                raise FetchError("redirect", f"{response.status} without a Location header from {url}")
+            url = urljoin(url, location)
+        raise FetchError("redirect", f"more than {self.settings.max_redirects} redirects, last to {url}")
+
+    def _check_url(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "https":
+            raise FetchError("refused_url", f"refusing non-https URL {url}")
+        host = parts.hostname or ""
+        if not host_allowed(host, self.settings.allowed_hosts):
+            raise FetchError("refused_url", f"host '{host}' is not in http.allowed_hosts")
+        if _is_ip_literal(host) and not self._address_allowed(host):
+            raise FetchError("refused_url", f"refusing non-public address {host}")
+
+    def _address_allowed(self, host: str) -> bool:
+        address = ipaddress.ip_address(host)
+        if address.is_loopback:
+            return self.settings.allow_loopback
+        return address.is_global
+
+    def _send(self, url: str, headers: dict[str, str], start: float) -> _Response:
+        try:
+            with self._client.stream("GET", url, headers=headers) as response:
+                if response.status_code >= 400:
+                    raise self._status_error(url, response)
+                body = b""
+                if response.status_code == 200:
+                    body = self._read_capped(url, response, start)
+                return _Response(response.status_code, {k.lower(): v for k, v in response.headers.items()},
+                                 body, response.num_bytes_downloaded)
+        except httpx.HTTPError as exc:
+            raise classify_transport_error(url, exc) from None
+
+    def _read_capped(self, url: str, response: httpx.Response, start: float) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.settings.max_bytes:
+            raise FetchError("too_large", f"{url} declares {declared} bytes, cap is {self.settings.max_bytes}")
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():  # decoded bytes: the cap counts what gzip expands to
+            size += len(chunk)
+            if size > self.settings.max_bytes:
+                raise FetchError("too_large", f"{url} body exceeds {self.settings.max_bytes} bytes")
+            if self._clock() - start > self.settings.deadline:
+                raise FetchError("deadline", f"{url} took longer than the {self.settings.deadline:g}s deadline")
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        if not body.strip():
+            raise FetchError("empty", f"{url} answered 200 with an empty body")
+        return body
+
+    def _status_error(self, url: str, response: httpx.Response) -> FetchError:
+        status = response.status_code
+        retry_after = parse_retry_after(response.headers.get("retry-after"), self._now())
+        if status == 429 or (status == 503 and retry_after):
+            return FetchError("rate_limited" if status == 429 else "server_error",
+                              f"{url} answered {status}", retry_after=retry_after)
+        if status == 403 and response.headers.get("cf-mitigated", "").lower() == "challenge":
+            return FetchError("blocked", f"{url} answered 403 with a bot challenge")
+        classes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 410: "not_found"}
+        error_class = classes.get(status, "server_error" if status >= 500 else "http_error")
+        return FetchError(error_class, f"{url} answered {status}")
+
+
+@dataclass(frozen=True)
+class _Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    bytes_received: int
+
+
+def response_to_fetched(url: str, response: _Response, sent: Validators | None) -> Fetched:
+    if response.status not in (200, 304):
+        raise FetchError("http_error", f"{url} answered {response.status}, expected 200 or 304")
+    return Fetched(url=url, status=response.status, body=response.body, headers=response.headers,
+                   validators=new_validators(response.headers, response.status, sent),
+                   bytes_received=response.bytes_received)
+
+
+def new_validators(headers: dict[str, str], status: int, sent: Validators | None) -> Validators:
+    """Validators to store: verbatim from the server; on 304 keep the old ETag but take a new Last-Modified."""
+    if headers.get("expires", "").strip() == "0":
+        return Validators()  # the server says never reuse this response (miniflux does the same)
+    etag, last_modified = headers.get("etag"), headers.get("last-modified")
+    if status == 304 and sent:
+        return Validators(etag=etag or sent.etag, last_modified=last_modified or sent.last_modified)
+    return Validators(etag=etag, last_modified=last_modified)
+
+
+def classify_transport_error(url: str, exc: httpx.HTTPError) -> FetchError:
+    if isinstance(exc, httpx.TimeoutException):
+        return FetchError("timeout", f"{url}: {type(exc).__name__}")
+    cause = exc.__cause__ or exc.__context__
+    chain = []
+    while cause is not None and len(chain) < 6:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    if any(isinstance(c, socket.gaierror) for c in chain) or "Name or service not known" in str(exc) \
+            or "Temporary failure in name resolution" in str(exc):
+        return FetchError("dns", f"{url}: name resolution failed")
+    if any(isinstance(c, ssl.SSLError) for c in chain) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return FetchError("tls", f"{url}: TLS verification failed: {exc}")
+    if isinstance(exc, httpx.ConnectError):
+        return FetchError("connect", f"{url}: cannot connect: {exc}")
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return FetchError("transport", f"{url}: connection broke mid-response: {exc}")
+    if isinstance(exc, httpx.DecodingError):
+        return FetchError("transport", f"{url}: body could not be decoded: {exc}")
+    return FetchError("transport", f"{url}: {type(exc).__name__}: {exc}")
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Linking a change to the firm's case types."""

@@ -1,0 +1,48 @@
+"""The matcher interface and the first, explicit-signal matcher.
+
+`KeywordMatcher` links a change to a case type when it cites one of the type's form numbers or names one
+of its keyword phrases. It is the baseline the embedding matcher (issue 4) is measured against and then
+replaces behind the same `match` signature.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol, Sequence
+
+from ..config import CaseType
+from ..models import Change, Match
+
+
+class Matcher(Protocol):
+    def match(self, change: Change) -> list[Match]: ...
+
+
+def _phrase(text: str) -> re.Pattern[str]:
+    # Word boundaries that treat '-' as part of a form number: "I-130" must not match "I-1300".
+    return re.compile(r"(?<![\w-])" + re.escape(text) + r"(?![\w-])", re.IGNORECASE)
+
+
+class KeywordMatcher:
+    method = "keywords"
+
+    def __init__(self, case_types: Sequence[CaseType], min_score: float = 0.5):
+        self.min_score = min_score
+        self._rules = [
+            (case_type, [(f, _phrase(f)) for f in case_type.forms],
+             [(k, _phrase(k)) for k in case_type.keywords])
+            for case_type in case_types
+        ]
+
+    def match(self, change: Change) -> list[Match]:
+        text = f"{change.title}\n{change.summary}"
+        matches = []
+        for case_type, forms, keywords in self._rules:
+            cited = [f for f, pattern in forms if pattern.search(text)]
+            named = [k for k, pattern in keywords if pattern.search(text)]
+            score = min(1.0, 0.8 * bool(cited) + 0.3 * len(named))
+            if score >= self.min_score:
+                reasons = ([f"cites Form {', '.join(cited)}"] if cited else []) + \
+                          ([f"mentions {', '.join(repr(k) for k in named)}"] if named else [])
+                matches.append(Match(case_type.code, round(score, 3), self.method, "; ".join(reasons)))
+        return sorted(matches, key=lambda m: (-m.score, m.case_type))

@@ -1,0 +1,1 @@
+"""Composing (pure) and delivering (apprise) what attorneys and coordinators receive."""

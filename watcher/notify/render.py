@@ -1,0 +1,40 @@
+"""Rendering alerts as plain text and HTML. Upstream text is untrusted: HTML is always escaped."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Sequence
+
+from ..models import Decision, Match, Status
+
+MAX_SUBJECT = 150
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def render_alert(decision: Decision, matches: Sequence[Match], ref: str) -> tuple[str, str, str]:
+    change = decision.change
+    label = "New" if decision.status is Status.NEW else f"Updated (v{decision.version})"
+    codes = ", ".join(m.case_type for m in matches)
+    subject = _cut(f"[watcher] {label}: {change.title} ({codes})", MAX_SUBJECT)
+    published = change.published.date().isoformat() if change.published else "date unknown"
+    lines = [f"{label}: {change.title}", f"Source: {change.source_id}, published {published}", ""]
+    if decision.status is Status.UPDATED and decision.previous:
+        if decision.previous.title != change.title:
+            lines += [f"Title was: {decision.previous.title}"]
+        if decision.previous.summary != change.summary:
+            lines += ["The summary changed."]
+        lines.append("")
+    lines += [change.summary, "", "Why it matters:"]
+    lines += [f"- {m.case_type}: {m.rationale} (score {m.score:.2f}, {m.method})" for m in matches]
+    lines += ["", f"Link: {change.url}", f"Ref: {ref}"]
+    text = "\n".join(lines)
+    items = "".join(f"<li><b>{escape(m.case_type)}</b>: {escape(m.rationale)}</li>" for m in matches)
+    html = (f"<h2>{escape(label)}: {escape(change.title)}</h2>"
+            f"<p>Source: {escape(change.source_id)}, published {escape(published)}</p>"
+            f"<p>{escape(change.summary)}</p><h3>Why it matters</h3><ul>{items}</ul>"
+            f'<p><a href="{escape(change.url, quote=True)}">{escape(change.url)}</a></p>'
+            f"<p>Ref: {escape(ref)}</p>")
+    return subject, text, html

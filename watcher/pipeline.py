@@ -1,0 +1,102 @@
+"""Run one source end to end. Catches and records every expected error per source; never raises into the
+scheduler, so one failing source never stops the others (invariant 3).
+
+fetch (I/O) -> parse (pure) -> classify (pure) -> match -> compose (pure) -> one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Sequence
+
+from . import decide
+from .config import RouteConfig, TargetConfig
+from .errors import FetchError, WatcherError
+from .http import HttpClient
+from .matching.matcher import Matcher
+from .models import Decision, Match, SourceRun, Status
+from .notify.alerts import compose
+from .sources.base import Source
+from .store import CycleResult, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Context:
+    store: Store
+    http: HttpClient
+    matcher: Matcher
+    routes: Sequence[RouteConfig]
+    targets: Sequence[TargetConfig]
+    now: Callable[[], datetime]
+
+
+def run_source(ctx: Context, source: Source, *, force: bool = False) -> SourceRun:
+    """One cycle. `force` ignores the backoff window (used by `watcher check`)."""
+    started = ctx.now()
+    state = ctx.store.sources.get(source.config.id)
+    if not force and not decide.is_due(state, started):
+        return SourceRun(source.config.id, "skipped")
+    try:
+        run = _cycle(ctx, source, started)
+    except WatcherError as exc:
+        run = _record_failure(ctx, source.config.id, exc, started)
+    except Exception as exc:  # a bug in one parser must not stop the service; it is still recorded
+        log.exception("unexpected error in source %s", source.config.id)
+        run = _record_failure(ctx, source.config.id, exc, started, error_class="bug")
+    with ctx.store.transaction():
+        ctx.store.runs.record(run, started, ctx.now())
+    return run
+
+
+def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
+    source_id = source.config.id
+    state = ctx.store.sources.get(source_id)
+    conditional = decide.send_validators(state, now)
+    fetched = source.fetch(ctx.http, state.validators if conditional else None)
+    if fetched.not_modified:
+        with ctx.store.transaction():
+            ctx.store.sources.record_success(source_id, validators=fetched.validators, now=now,
+                                             new_items=False, item_count=None, unconditional=False)
+        return SourceRun(source_id, "not_modified", bytes_received=fetched.bytes_received)
+    changes = source.parse(fetched)
+    decisions = decide.classify(changes, ctx.store.changes.latest_versions(source_id, [c.item_key for c in changes]))
+    baseline = not state.baseline_done
+    matches: dict[str, list[Match]] = {}
+    messages = []
+    for decision in decisions:
+        if decision.status is Status.UNCHANGED:
+            continue
+        matches[decision.change.item_key] = ctx.matcher.match(decision.change)
+        if not baseline:  # the first successful fetch is a silent baseline (C4)
+            message = compose(decision, matches[decision.change.item_key], ctx.routes, ctx.targets)
+            if message:
+                messages.append(message)
+    ctx.store.commit_cycle(CycleResult(
+        source_id=source_id, decisions=decisions, matches=matches, messages=messages,
+        validators=fetched.validators, baseline=baseline, item_count=len(changes),
+        unconditional=not conditional), now)
+    new, updated = _count(decisions, Status.NEW), _count(decisions, Status.UPDATED)
+    return SourceRun(source_id, "baseline" if baseline else "ok", new=new, updated=updated,
+                     messages=len(messages), bytes_received=fetched.bytes_received)
+
+
+def _record_failure(ctx: Context, source_id: str, exc: Exception, now: datetime,
+                    error_class: str | None = None) -> SourceRun:
+    error_class = error_class or getattr(exc, "error_class", "error")
+    message = f"{type(exc).__name__}: {exc}" if error_class == "bug" else str(exc)
+    retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+    state = ctx.store.sources.get(source_id)
+    with ctx.store.transaction():
+        ctx.store.sources.record_failure(
+            source_id, error_class=error_class, message=message, now=now,
+            backoff_until=decide.source_backoff(state.consecutive_failures + 1, now, retry_after))
+    log.warning("source %s failed (%s): %s", source_id, error_class, message)
+    return SourceRun(source_id, "error", error_class=error_class, error_message=message)
+
+
+def _count(decisions: Sequence[Decision], status: Status) -> int:
+    return sum(1 for d in decisions if d.status is status)

@@ -1,0 +1,106 @@
+"""apscheduler 3.x: one job per source from its schedule, plus the outbox dispatcher every minute.
+
+Jobs run on ONE worker thread: the store has a single writer, and one source at a time is also the polite
+way to poll a handful of agency hosts. Defaults are explicit (coalesce, max_instances=1, a misfire grace of
+half the interval) and passed through `job_defaults`, where apscheduler actually reads them. Job state is
+in memory only; what must survive a restart (validators, backoff, last success) lives in our own tables.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import threading
+from datetime import timedelta
+from typing import Callable
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from .app import App
+from .config import Schedule
+from .pipeline import run_source
+from .sources.base import Source
+
+log = logging.getLogger(__name__)
+DISPATCH_EVERY = timedelta(minutes=1)
+FIRST_RUN_SPREAD = 20  # seconds: sources start polling soon after start-up, not all at once
+
+
+def trigger_for(schedule: Schedule) -> BaseTrigger:
+    if schedule.every:
+        return IntervalTrigger(seconds=schedule.every.total_seconds(), jitter=schedule.jitter_seconds,
+                               timezone="UTC")
+    minute, hour, day, month, day_of_week = schedule.cron.split()
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week,
+                       jitter=schedule.jitter_seconds, timezone="UTC")
+
+
+def misfire_grace(schedule: Schedule) -> int:
+    if schedule.every:
+        return max(int(schedule.every.total_seconds() // 2), 60)
+    return 3600
+
+
+class Service:
+    def __init__(self, app: App, *, on_cycle: Callable[[], None] = lambda: None):
+        self.app = app
+        self.stop = threading.Event()
+        self.on_cycle = on_cycle  # feeds the systemd watchdog only when a cycle really completed
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+            timezone="UTC",
+        )
+        self.scheduler.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+
+    def add_jobs(self) -> None:
+        now = self.app.context.now()
+        for source in self.app.sources:
+            if not source.config.enabled:
+                continue
+            self.scheduler.add_job(
+                self.poll, trigger_for(source.config.schedule), args=[source], id=f"source:{source.config.id}",
+                replace_existing=True, misfire_grace_time=misfire_grace(source.config.schedule),
+                next_run_time=now + timedelta(seconds=random.uniform(1, FIRST_RUN_SPREAD)))
+        self.scheduler.add_job(self.dispatch, IntervalTrigger(seconds=DISPATCH_EVERY.total_seconds()),
+                               id="dispatch", replace_existing=True)
+
+    def poll(self, source: Source) -> None:
+        if self.stop.is_set():
+            return
+        run = run_source(self.app.context, source)
+        log.info("source %s: %s new=%d updated=%d messages=%d%s", run.source_id, run.outcome, run.new,
+                 run.updated, run.messages, f" error={run.error_class}: {run.error_message}" if run.error_class else "")
+        self.dispatch()
+        self.on_cycle()
+
+    def dispatch(self) -> None:
+        if not self.stop.is_set():
+            result = self.app.dispatcher.run()
+            if result.sent or result.failed or result.dead:
+                log.info("dispatch: sent=%d failed=%d dead=%d", result.sent, result.failed, result.dead)
+
+    def serve(self) -> None:
+        """Block until SIGTERM or Ctrl-C, then let the running job finish and stop."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stop.set())
+        self.add_jobs()
+        self.scheduler.start()
+        log.info("watcher running: %d sources scheduled", len(self.scheduler.get_jobs()) - 1)
+        self.stop.wait()
+        log.info("stopping: waiting for the running job to finish")
+        self.scheduler.shutdown(wait=True)
+
+    def _on_event(self, event: JobEvent) -> None:
+        if event.code == EVENT_JOB_ERROR:
+            log.error("job %s raised: %s", event.job_id, getattr(event, "exception", ""))
+        elif event.code == EVENT_JOB_MISSED:
+            log.warning("job %s missed its run time", event.job_id)
+        else:
+            log.warning("job %s still running; this run was skipped", event.job_id)

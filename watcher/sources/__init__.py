@@ -1,0 +1,1 @@
+"""Source kinds. Each module defines a Source subclass declared with `kind="..."`."""

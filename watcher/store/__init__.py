@@ -1,0 +1,77 @@
+"""The SQLite store. Rows never leave this package: callers pass and receive models.
+
+One connection, guarded by a lock, is the single writer (RELIABILITY E4). `commit_cycle` writes a source
+cycle's changes, versions, matches, outbox rows and validators in ONE transaction, so a crash can never
+leave "new validators, old items" (the next poll would get a 304 and the change would be lost).
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator, Mapping, Sequence
+
+from ..models import Decision, Match, Message, Status, Validators
+from .changes import Changes
+from .outbox import Outbox
+from .runs import Runs
+from .schema import open_database
+from .sources import SourceStates
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """What a successful fetch+parse produced, ready to be written atomically."""
+
+    source_id: str
+    decisions: Sequence[Decision]
+    matches: Mapping[str, Sequence[Match]]  # by item_key
+    messages: Sequence[Message]
+    validators: Validators
+    baseline: bool
+    item_count: int
+    unconditional: bool
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.db = open_database(self.path)
+        self.lock = threading.RLock()
+        self.sources = SourceStates(self.db)
+        self.changes = Changes(self.db)
+        self.outbox = Outbox(self.db)
+        self.runs = Runs(self.db)
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.lock, self.db.atomic():
+            yield
+
+    def commit_cycle(self, cycle: CycleResult, now: datetime) -> None:
+        with self.transaction():
+            change_ids: dict[str, int] = {}
+            for decision in cycle.decisions:
+                if decision.status is Status.UNCHANGED:
+                    continue
+                key = decision.change.item_key
+                change_ids[key] = self.changes.save(decision, now, baseline=cycle.baseline)
+                self.changes.save_matches(change_ids[key], decision.version, cycle.matches.get(key, ()))
+            for message in cycle.messages:
+                self.outbox.enqueue(message, change_ids.get(message.item_key), now)
+            new_items = any(d.status is Status.NEW for d in cycle.decisions) and not cycle.baseline
+            self.sources.record_success(
+                cycle.source_id, validators=cycle.validators, now=now, new_items=new_items,
+                item_count=self.changes.count(cycle.source_id), unconditional=cycle.unconditional)
+
+    @property
+    def total_writes(self) -> int:
+        """Rows changed since the connection opened (the bench reports database writes with it)."""
+        return self.db.conn.total_changes

@@ -1,0 +1,73 @@
+"""Changes, their versions, and the matches each version got."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Iterable
+
+from sqlite_utils import Database
+
+from ..models import Decision, Match, Status, StoredChange, StoredVersion
+from .timefmt import to_text
+
+
+class Changes:
+    def __init__(self, db: Database):
+        self._db = db
+
+    def latest_versions(self, source_id: str, keys: Iterable[str]) -> dict[str, StoredVersion]:
+        keys = list(keys)
+        found: dict[str, StoredVersion] = {}
+        for start in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._db.query(
+                f"SELECT id, item_key, version, content_hash, title, summary FROM changes "
+                f"WHERE source_id = ? AND item_key IN ({marks})", [source_id, *chunk]):
+                found[row["item_key"]] = StoredVersion(row["id"], row["version"], row["content_hash"],
+                                                       row["title"], row["summary"])
+        return found
+
+    def save(self, decision: Decision, now: datetime, *, baseline: bool) -> int:
+        """Insert a NEW item or bump an UPDATED one; always adds the version row. Returns the change id."""
+        c = decision.change
+        facts = json.dumps(c.facts, sort_keys=True, default=str)
+        row = {"title": c.title, "summary": c.summary, "url": c.url, "published": to_text(c.published),
+               "facts": facts, "content_hash": c.content_hash, "version": decision.version,
+               "updated_at": to_text(now), "kind": c.kind}
+        if decision.status is Status.NEW:
+            change_id = self._db["changes"].insert(
+                {**row, "source_id": c.source_id, "item_key": c.item_key, "first_seen_at": to_text(now)}
+            ).last_pk
+        else:
+            assert decision.previous is not None
+            change_id = decision.previous.change_id
+            self._db["changes"].update(change_id, row)
+        self._db["change_versions"].insert({
+            "change_id": change_id, "version": decision.version, "content_hash": c.content_hash,
+            "title": c.title, "summary": c.summary, "facts": facts, "seen_at": to_text(now),
+            "baseline": int(baseline),
+        })
+        return change_id
+
+    def save_matches(self, change_id: int, version: int, matches: Iterable[Match]) -> None:
+        self._db["matches"].insert_all(
+            ({"change_id": change_id, "version": version, "case_type": m.case_type, "score": m.score,
+              "method": m.method, "rationale": m.rationale} for m in matches),
+            pk=("change_id", "version", "case_type"), replace=True)
+
+    def count(self, source_id: str) -> int:
+        return self._db.execute("SELECT count(*) FROM changes WHERE source_id = ?", [source_id]).fetchone()[0]
+
+    def listing(self, since: datetime | None = None, limit: int = 200) -> list[StoredChange]:
+        sql = """SELECT c.*, (SELECT group_concat(m.case_type, ',') FROM matches m
+                               WHERE m.change_id = c.id AND m.version = c.version) AS case_types
+                 FROM changes c WHERE c.updated_at >= ? ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"""
+        return [
+            StoredChange(id=r["id"], source_id=r["source_id"], item_key=r["item_key"], version=r["version"],
+                         title=r["title"], url=r["url"], published=r["published"],
+                         first_seen_at=r["first_seen_at"], updated_at=r["updated_at"],
+                         case_types=tuple(sorted(filter(None, (r["case_types"] or "").split(",")))))
+            for r in self._db.query(sql, [to_text(since) or "", limit])
+        ]

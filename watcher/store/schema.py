@@ -1,0 +1,126 @@
+"""Opening the SQLite file safely, and the named, append-only migrations.
+
+Order matters: busy_timeout first (a locked file must wait, not fail, before any other pragma touches it),
+then WAL and synchronous=FULL (this workload writes little and a lost "sent" mark means a duplicate alert).
+A file with a foreign application id, or with migrations this code does not know (a newer watcher wrote
+it), is refused; it is never recreated empty.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from ..errors import StorageError
+
+APPLICATION_ID = 0x57415443  # "WATC"
+BUSY_TIMEOUT_MS = 15000
+
+migrations = Migrations("watcher")
+MIGRATION_NAMES: list[str] = []  # what this code knows; anything else applied means a newer watcher
+
+
+def migration(name: str):
+    MIGRATION_NAMES.append(name)
+    return migrations(name=name)
+
+# Append only: never edit or reorder a migration that has shipped; add a new one below.
+INITIAL = [
+    """CREATE TABLE source_state (
+        source_id TEXT PRIMARY KEY,
+        etag TEXT, last_modified TEXT,
+        baseline_done INTEGER NOT NULL DEFAULT 0,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_attempt_at TEXT, last_success_at TEXT, last_new_item_at TEXT, last_unconditional_at TEXT,
+        backoff_until TEXT, last_error_class TEXT, last_error_message TEXT,
+        item_count INTEGER NOT NULL DEFAULT 0)""",
+    """CREATE TABLE changes (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL, item_key TEXT NOT NULL, kind TEXT NOT NULL,
+        title TEXT NOT NULL, summary TEXT NOT NULL, url TEXT NOT NULL, published TEXT,
+        facts TEXT NOT NULL, content_hash TEXT NOT NULL, version INTEGER NOT NULL,
+        first_seen_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        UNIQUE (source_id, item_key))""",
+    """CREATE TABLE change_versions (
+        change_id INTEGER NOT NULL REFERENCES changes(id), version INTEGER NOT NULL,
+        content_hash TEXT NOT NULL, title TEXT NOT NULL, summary TEXT NOT NULL, facts TEXT NOT NULL,
+        seen_at TEXT NOT NULL, baseline INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (change_id, version))""",
+    """CREATE TABLE matches (
+        change_id INTEGER NOT NULL REFERENCES changes(id), version INTEGER NOT NULL,
+        case_type TEXT NOT NULL, score REAL NOT NULL, method TEXT NOT NULL, rationale TEXT NOT NULL,
+        PRIMARY KEY (change_id, version, case_type))""",
+    """CREATE TABLE messages (
+        id INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE,
+        change_id INTEGER REFERENCES changes(id), version INTEGER,
+        subject TEXT NOT NULL, text TEXT NOT NULL, html TEXT NOT NULL, created_at TEXT NOT NULL)""",
+    """CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        message_id INTEGER NOT NULL REFERENCES messages(id), target TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL, lease_until TEXT,
+        last_error TEXT, queued_at TEXT NOT NULL, sent_at TEXT,
+        UNIQUE (message_id, target))""",
+    "CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at)",
+    """CREATE TABLE delivery_attempts (
+        id INTEGER PRIMARY KEY, delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+        at TEXT NOT NULL, ok INTEGER NOT NULL, error TEXT)""",
+    """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY, source_id TEXT NOT NULL, started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL, outcome TEXT NOT NULL, new INTEGER NOT NULL, updated INTEGER NOT NULL,
+        messages INTEGER NOT NULL, bytes_received INTEGER NOT NULL, error_class TEXT, error_message TEXT)""",
+    "CREATE INDEX runs_source ON runs (source_id, started_at)",
+]
+
+
+@migration("0001_initial")
+def _initial(db: Database) -> None:
+    for statement in INITIAL:
+        db.execute(statement)
+
+
+def open_database(path: str | Path) -> Database:
+    """Open (creating if new) and migrate; raises StorageError instead of ever damaging a foreign file."""
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    new_file = not path.exists()
+    if new_file:
+        # Create it 0600 ourselves: SQLite gives -wal and -shm the database file's mode.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    try:
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _check_identity(conn, path)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = Database(conn, execute_plugins=False)
+        _refuse_newer(db, path)
+        migrations.apply(db)
+        if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        return db
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"{path}: {exc}; restore from a backup (see docs/admin.md)") from None
+
+
+def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    if app_id not in (0, APPLICATION_ID):
+        raise StorageError(f"{path}: not a watcher database (application_id {app_id:#x}); refusing to touch it")
+    if app_id == 0:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables - {"_sqlite_migrations"}:
+            raise StorageError(f"{path}: holds tables of another application; refusing to touch it")
+
+
+def _refuse_newer(db: Database, path: Path) -> None:
+    unknown = [m.name for m in migrations.applied(db) if m.name not in MIGRATION_NAMES]
+    if unknown:
+        raise StorageError(f"{path}: written by a newer watcher (migrations {', '.join(unknown)}); "
+                           "upgrade watcher instead of downgrading the database")
