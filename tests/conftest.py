@@ -5,13 +5,8 @@ from __future__ import annotations
 import email
 import shutil
 import socket
-import ssl
-import threading
-from dataclasses import dataclass, field
 from email.message import Message as EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import trustme
@@ -19,65 +14,10 @@ from aiosmtpd.controller import Controller
 
 from watcher.config import HttpSettings
 
+from .loopback import Loopback, Reply, tls_context  # noqa: F401  (Reply is re-exported for tests)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    headers: dict = field(default_factory=dict)
-
-
-class Loopback:
-    """An HTTPS server on 127.0.0.1. Each path answers a fixed Reply or runs a handler function."""
-
-    def __init__(self, context: ssl.SSLContext):
-        self.routes: dict[str, Reply | Callable[[BaseHTTPRequestHandler], None]] = {}
-        self.requests: list[tuple[str, dict]] = []
-        self.release = threading.Event()  # handlers that hold a connection wait on this, never on a clock
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):  # noqa: N802
-                outer.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-                route = outer.routes.get(self.path)
-                if route is None:
-                    route = Reply(404, b"not found")
-                if callable(route):
-                    route(self)
-                    return
-                self.send_response(route.status)
-                for name, value in route.headers.items():
-                    self.send_header(name, value)
-                if "Content-Length" not in route.headers:
-                    self.send_header("Content-Length", str(len(route.body)))
-                self.end_headers()
-                self.wfile.write(route.body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"https://127.0.0.1:{self.port}{path}"
-
-    def hits(self, path: str) -> list[dict]:
-        return [headers for p, headers in self.requests if p == path]
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="session")
@@ -90,10 +30,7 @@ def ca(tmp_path_factory) -> tuple[trustme.CA, Path]:
 
 @pytest.fixture
 def server(ca):
-    authority, _ = ca
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    loopback = Loopback(context)
+    loopback = Loopback(tls_context(ca[0]))
     yield loopback
     loopback.close()
 

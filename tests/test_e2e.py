@@ -9,6 +9,7 @@ from watcher.pipeline import run_source
 from watcher.sources.rss import RssSource
 
 from .feeds import rss, uscis_items
+from .loopback import conditional_feed
 
 KINDS = {"rss": RssSource}
 TARGET = """
@@ -21,24 +22,6 @@ tags = ["attorneys"]
 case_types = ["*"]
 tags = ["attorneys"]
 """
-
-
-def conditional_feed(body: bytes, etag: str):
-    """Serve `body`, answering 304 when the client echoes this ETag."""
-    def handler(request):
-        if request.headers.get("If-None-Match") == etag:
-            request.send_response(304)
-            request.send_header("ETag", etag)
-            request.send_header("Content-Length", "0")
-            request.end_headers()
-            return
-        request.send_response(200)
-        request.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-        request.send_header("ETag", etag)
-        request.send_header("Content-Length", str(len(body)))
-        request.end_headers()
-        request.wfile.write(body)
-    return handler
 
 
 class Clock:

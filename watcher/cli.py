@@ -162,3 +162,7 @@ def parse(kind: str, file: Path, url: str) -> None:
                   "summary": change.summary, "url": change.url,
                   "published": change.published.isoformat() if change.published else None, "facts": change.facts}
         click.echo(json.dumps(record, ensure_ascii=False, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -35,7 +35,7 @@ def source_backoff(failures: int, now: datetime, retry_after: datetime | None = 
 
     A source is never disabled: after the cap it is simply tried once a day.
     """
-    delay = min(SOURCE_BACKOFF_BASE * 2 ** max(failures - 1, 0), SOURCE_BACKOFF_CAP)
+    delay = min(SOURCE_BACKOFF_BASE * 2 ** min(max(failures - 1, 0), 16), SOURCE_BACKOFF_CAP)
     until = now + delay
     return max(until, retry_after) if retry_after else until
 
@@ -57,6 +57,6 @@ def delivery_retry_at(attempts: int, first_queued: datetime, now: datetime,
     """When to retry a failed delivery: 1, 2, 4 ... 60 min plus up to 20% jitter; None once 24 h passed."""
     if now - first_queued >= DELIVERY_GIVE_UP:
         return None
-    delay = min(DELIVERY_BACKOFF_BASE * 2 ** max(attempts - 1, 0), DELIVERY_BACKOFF_CAP)
+    delay = min(DELIVERY_BACKOFF_BASE * 2 ** min(max(attempts - 1, 0), 16), DELIVERY_BACKOFF_CAP)
     jitter = (rng or random).uniform(0, 0.2) * delay
     return now + delay + jitter

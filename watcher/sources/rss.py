@@ -61,7 +61,13 @@ def entry_published(entry: feedparser.FeedParserDict) -> datetime | None:
 
 
 def html_to_text(fragment: str) -> str:
-    return BeautifulSoup(fragment or "", "lxml").get_text(" ", strip=True) if fragment else ""
+    """Visible text only: script and style bodies are code, not news."""
+    if not fragment:
+        return ""
+    soup = BeautifulSoup(fragment, "lxml")
+    for element in soup(["script", "style"]):
+        element.decompose()
+    return soup.get_text(" ", strip=True)
 
 
 class RssSource(Source, kind="rss"):

@@ -1,0 +1,108 @@
+"""The `watcher` command as an admin uses it: parse, config check, check, status, changes, run + SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from watcher.cli import main
+
+from .conftest import REPO, Reply
+from .feeds import rss, uscis_items
+
+
+def invoke(*args: str, env: dict | None = None):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_parse_prints_json_lines(tmp_path):
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(rss(uscis_items()))
+    result = invoke("parse", "rss", str(feed))
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert len(records) == 12
+    assert {"id", "source", "kind", "title", "summary", "url", "published", "facts"} <= set(records[0])
+    assert records[0]["published"] == "2024-07-30T13:54:18+00:00"
+
+
+def test_parse_errors_are_one_line(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_bytes(b"<html><body>Access denied</body></html>")
+    result = CliRunner().invoke(main, ["parse", "rss", str(page)])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("error: ") and len(result.output.strip().splitlines()) == 1
+    unknown = CliRunner().invoke(main, ["parse", "telegraph", str(page)])
+    assert unknown.exit_code == 2 and "unknown kind 'telegraph'" in unknown.output
+
+
+def test_config_check_ok_and_bad(tmp_path):
+    ok = invoke("--config", str(REPO / "config"), "config", "check")
+    assert ok.exit_code == 0 and "22 case types" in ok.output
+    bad = CliRunner().invoke(main, ["--config", str(tmp_path), "config", "check"])
+    assert bad.exit_code == 2 and "watcher.toml: file not found" in bad.output
+
+
+def test_config_check_resolves_targets(make_config, server):
+    directory = make_config([("a", server.url("/f"))],
+                            '[[target]]\nname = "mail"\nurl_env = "WATCHER_TEST_MAIL"\ntags = ["x"]\n')
+    missing = CliRunner().invoke(main, ["--config", str(directory), "config", "check"], env={"WATCHER_TEST_MAIL": ""})
+    assert missing.exit_code == 2 and "'WATCHER_TEST_MAIL' is not set" in missing.output
+    nomatch = CliRunner().invoke(main, ["--config", str(directory), "config", "check"],
+                                 env={"WATCHER_TEST_MAIL": "nosuchscheme://x"})
+    assert nomatch.exit_code == 2 and "apprise cannot use this URL" in nomatch.output
+
+
+def test_check_status_and_changes(make_config, server, tmp_path):
+    server.routes["/f"] = Reply(200, rss(uscis_items()), {"Content-Type": "application/rss+xml"})
+    directory = make_config([("uscis-alerts", server.url("/f")), ("down", server.url("/missing"))])
+    result = CliRunner().invoke(main, ["--config", str(directory), "check", "--all"])
+    assert result.exit_code == 1  # one source failed
+    assert "uscis-alerts: baseline new=12" in result.output
+    assert "down: error" in result.output and "[not_found]" in result.output
+    status = invoke("--config", str(directory), "status", "--json")
+    by_id = {s["id"]: s for s in json.loads(status.output)["sources"]}
+    assert by_id["uscis-alerts"]["item_count"] == 12 and by_id["uscis-alerts"]["consecutive_failures"] == 0
+    assert by_id["down"]["consecutive_failures"] == 1 and by_id["down"]["last_error_class"] == "not_found"
+    table = invoke("--config", str(directory), "status").output
+    assert "[not_found]" in table and "outbox: empty" in table
+    listed = invoke("--config", str(directory), "changes", "--since", "2000-01-01").output.splitlines()
+    assert len(listed) == 12 and "uscis-alerts" in listed[0]
+
+
+def test_bad_arguments_are_clear(make_config, server):
+    directory = make_config([("a", server.url("/f"))])
+    both = CliRunner().invoke(main, ["--config", str(directory), "check", "a", "--all"])
+    assert both.exit_code == 2 and "not both or neither" in both.output
+    unknown = CliRunner().invoke(main, ["--config", str(directory), "check", "zzz"])
+    assert unknown.exit_code == 2 and "unknown source 'zzz' (configured: a)" in unknown.output
+    date = CliRunner().invoke(main, ["--config", str(directory), "changes", "--since", "yesterday"])
+    assert date.exit_code == 2 and "--since" in date.output
+
+
+def test_run_stops_cleanly_on_sigterm(make_config, server, tmp_path):
+    directory = make_config([("a", server.url("/f"))])
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "watcher.cli", "--config", str(directory), "run"],
+                               stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        selector = selectors.DefaultSelector()
+        selector.register(process.stderr, selectors.EVENT_READ)
+        lines = []
+        while not any("watcher running" in line for line in lines):
+            assert selector.select(timeout=60), "no start-up line within 60 s"
+            line = process.stderr.readline()
+            assert line, f"process exited early: {lines}"
+            lines.append(line)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert "stopping" in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
