@@ -62,7 +62,9 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
             ctx.store.sources.record_success(source_id, validators=fetched.validators, now=now,
                                              new_items=False, item_count=None, unconditional=False)
         return SourceRun(source_id, "not_modified", bytes_received=fetched.bytes_received)
-    changes = source.parse(fetched)
+    documents = source.follow(ctx.http, fetched)
+    changes = [change for document in documents for change in source.parse(document)]
+    changes = source.relate(changes, lambda key: ctx.store.changes.previous_facts(source_id, key))
     decisions = decide.classify(changes, ctx.store.changes.latest_versions(source_id, [c.item_key for c in changes]))
     baseline = not state.baseline_done
     matches: dict[str, list[Match]] = {}
@@ -81,7 +83,7 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
         unconditional=not conditional), now)
     new, updated = _count(decisions, Status.NEW), _count(decisions, Status.UPDATED)
     return SourceRun(source_id, "baseline" if baseline else "ok", new=new, updated=updated,
-                     messages=len(messages), bytes_received=fetched.bytes_received)
+                     messages=len(messages), bytes_received=sum(d.bytes_received for d in documents))
 
 
 def _record_failure(ctx: Context, source_id: str, exc: Exception, now: datetime,

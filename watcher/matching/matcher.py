@@ -12,6 +12,7 @@ from typing import Protocol, Sequence
 
 from ..config import CaseType
 from ..models import Change, Match
+from .signals import bulletin_matches
 
 
 class Matcher(Protocol):
@@ -35,8 +36,10 @@ class KeywordMatcher:
         ]
 
     def match(self, change: Change) -> list[Match]:
+        matches = bulletin_matches(change)
+        if matches:
+            return matches
         text = f"{change.title}\n{change.summary}"
-        matches = []
         for case_type, forms, keywords in self._rules:
             cited = [f for f, pattern in forms if pattern.search(text)]
             named = [k for k, pattern in keywords if pattern.search(text)]

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from abc import ABC, abstractmethod
 from importlib.metadata import entry_points
-from typing import ClassVar, Mapping
+from typing import Callable, ClassVar, Mapping
 
 from ..config import SourceConfig
 from ..errors import ConfigError, ParseError
@@ -42,8 +42,17 @@ class Source(ABC):
         self.config = config
 
     def fetch(self, http: HttpClient, validators: Validators | None) -> Fetched:
-        """One conditional GET of the configured URL; multi-page kinds override this."""
+        """One conditional GET of the configured URL (its validators are what the store keeps)."""
         return http.get(self.config.url, validators)
+
+    def follow(self, http: HttpClient, fetched: Fetched) -> list[Fetched]:
+        """The documents to parse, given the fetched one: itself, or the pages it links to or continues on."""
+        return [fetched]
+
+    def relate(self, changes: list[Change], previous: Callable[[str], Mapping | None]) -> list[Change]:
+        """Annotate changes against earlier stored ones (`previous(item_key)` gives the facts of the stored
+        item just before it); the Visa Bulletin computes cutoff movement here."""
+        return changes
 
     @abstractmethod
     def parse(self, fetched: Fetched) -> list[Change]:

@@ -57,6 +57,12 @@ class Changes:
               "method": m.method, "rationale": m.rationale} for m in matches),
             pk=("change_id", "version", "case_type"), replace=True)
 
+    def previous_facts(self, source_id: str, item_key: str) -> dict | None:
+        """Facts of the stored item whose key sorts just before `item_key` (the previous bulletin month)."""
+        row = self._db.execute("SELECT facts FROM changes WHERE source_id = ? AND item_key < ? "
+                               "ORDER BY item_key DESC LIMIT 1", [source_id, item_key]).fetchone()
+        return json.loads(row[0]) if row else None
+
     def count(self, source_id: str) -> int:
         return self._db.execute("SELECT count(*) FROM changes WHERE source_id = ?", [source_id]).fetchone()[0]
 
