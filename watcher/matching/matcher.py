@@ -36,6 +36,8 @@ class KeywordMatcher:
         ]
 
     def match(self, change: Change) -> list[Match]:
+        if change.facts.get("paperwork"):
+            return []  # information-collection notices change nothing for a case (LABELING.md)
         matches = bulletin_matches(change)
         if matches:
             return matches

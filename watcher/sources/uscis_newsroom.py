@@ -1,0 +1,53 @@
+"""`uscis_newsroom`: the USCIS newsroom "all news" HTML listing, the fallback when a feed fails.
+
+Each `views-row` holds a title link (relative), a <time datetime> and a teaser. USCIS answers 403 to
+default user agents; the descriptive User-Agent of http.py is what gets through.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup
+
+from ..models import Change, Fetched
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, require_items
+
+BASE = "https://www.uscis.gov/"
+
+
+# The same kinds the feed sources use (sources.toml `category`), so both paths classify an item alike.
+KINDS = {"alerts": "alert", "news-releases": "news_release", "fact-sheets": "fact_sheet",
+         "stakeholder-messages": "stakeholder_message"}
+
+
+def _category(path: str) -> str:
+    parts = [p for p in path.split("/") if p]
+    return parts[1] if len(parts) > 2 and parts[0] == "newsroom" else "news"
+
+
+class UscisNewsroomSource(Source, kind="uscis_newsroom"):
+    def parse(self, fetched: Fetched) -> list[Change]:
+        soup = BeautifulSoup(fetched.body, "lxml")
+        base = fetched.url if fetched.url.startswith("https://www.uscis.gov") else BASE
+        changes = []
+        for row in soup.select("div.views-row"):
+            link = row.select_one(".views-field-title a[href]")
+            if link is None:
+                continue
+            url = urljoin(base, link["href"])
+            when = row.select_one("time[datetime]")
+            published = None
+            if when is not None:
+                try:
+                    published = datetime.fromisoformat(when["datetime"].replace("Z", "+00:00"))
+                except ValueError:
+                    published = None  # an odd date never costs the item
+            body = row.select_one(".views-field-body")
+            changes.append(Change(
+                source_id=self.config.id, item_key=url, kind=KINDS.get(_category(link["href"]), "news"),
+                title=clean_text(link.get_text(" ", strip=True), MAX_TITLE),
+                summary=clean_text(body.get_text(" ", strip=True) if body else "", MAX_SUMMARY),
+                url=url, published=published, facts={"category": _category(link["href"])}))
+        return require_items(changes, fetched, "newsroom rows")
