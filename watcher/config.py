@@ -357,20 +357,24 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
 
 def resolve_secret(target: TargetConfig, environ: Mapping[str, str] = os.environ) -> str:
     """Read a target's apprise URL from its credential file or environment variable."""
-    if target.url_credential:
+    return read_secret(f"watcher.toml: target '{target.name}'", env=target.url_env,
+                       credential=target.url_credential, environ=environ)
+
+
+def read_secret(owner: str, *, env: str | None, credential: str | None,
+                environ: Mapping[str, str] = os.environ) -> str:
+    """A secret from $CREDENTIALS_DIRECTORY/<credential> (systemd LoadCredential=) or an environment variable."""
+    if credential:
         directory = environ.get("CREDENTIALS_DIRECTORY")
         if not directory:
-            raise ConfigError(f"watcher.toml: target '{target.name}': credential '{target.url_credential}' "
-                              "needs $CREDENTIALS_DIRECTORY (systemd LoadCredential=)")
-        path = Path(directory) / target.url_credential
+            raise ConfigError(f"{owner}: credential '{credential}' needs $CREDENTIALS_DIRECTORY "
+                              "(systemd LoadCredential=)")
         try:
-            value = path.read_text().strip()
+            value = (Path(directory) / credential).read_text().strip()
         except OSError as exc:
-            raise ConfigError(f"watcher.toml: target '{target.name}': cannot read credential "
-                              f"'{target.url_credential}': {exc.strerror}") from None
+            raise ConfigError(f"{owner}: cannot read credential '{credential}': {exc.strerror}") from None
     else:
-        value = environ.get(target.url_env or "", "").strip()
+        value = environ.get(env or "", "").strip()
         if not value:
-            raise ConfigError(f"watcher.toml: target '{target.name}': environment variable "
-                              f"'{target.url_env}' is not set")
+            raise ConfigError(f"{owner}: environment variable '{env}' is not set")
     return value

@@ -71,10 +71,11 @@ class HttpClient:
     def close(self) -> None:
         self._client.close()
 
-    def get(self, url: str, validators: Validators | None = None,
-            accept: str = "*/*") -> Fetched:
+    def get(self, url: str, validators: Validators | None = None, accept: str = "*/*",
+            headers: dict[str, str] | None = None) -> Fetched:
+        """`headers` may carry a credential (an API token); it is never logged or stored."""
         start = self._clock()
-        headers = {"Accept": accept}
+        headers = {"Accept": accept, **(headers or {})}
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
         if validators and validators.last_modified:
