@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 
 from watcher.config import HttpSettings
 
-from .loopback import Loopback, Reply, tls_context  # noqa: F401  (Reply is re-exported for tests)
+from .loopback import Loopback, Reply, Webhook, tls_context  # noqa: F401  (Reply is re-exported for tests)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -99,3 +99,10 @@ def make_config(tmp_path, ca):
         return directory
 
     return make
+
+
+@pytest.fixture
+def webhook():
+    hook = Webhook()
+    yield hook
+    hook.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -91,3 +92,34 @@ def conditional_feed(body: bytes, etag: str):
         request.end_headers()
         request.wfile.write(body)
     return handler
+
+
+class Webhook:
+    """A plain-HTTP receiver for apprise's json:// plugin; `fail` makes it answer 500."""
+
+    def __init__(self):
+        self.payloads: list[dict] = []
+        self.fail = False
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if outer.fail:
+                    self.send_response(500)
+                else:
+                    outer.payloads.append(json.loads(body))
+                    self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -106,3 +106,26 @@ def test_run_stops_cleanly_on_sigterm(make_config, server, tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def _recording(name: str):
+    from .conftest import SHARED
+    from .feeds import DATA
+    return SHARED / "fixtures" / name if (SHARED / "fixtures" / name).exists() else DATA / name
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("kind, recording, count", [
+    ("visa_bulletin", "visa_bulletin_2026_07.html", 1),
+    ("federal_register", "federalregister_uscis_documents_trimmed.json", 3),
+    ("eoir_precedents", "eoir_bia_volume_page.html", 90),
+    ("uscis_newsroom", "uscis_newsroom_all_news_fragment.html", 6),
+    ("uscis_policy_manual", "uscis_policy_manual_updates_trimmed.html", 2),
+    ("scotus", "scotus_slip_opinions.html", 58),
+])
+def test_parse_every_kind_on_its_recording(kind, recording, count):
+    result = invoke("parse", kind, str(_recording(recording)))
+    assert result.exit_code == 0, result.output
+    assert len(result.output.splitlines()) == count

@@ -59,9 +59,9 @@ CASES = [
     ("sources.toml", 'id = "uscis-alerts"', 'id = "USCIS Alerts"',
      "sources.toml: source[0].id: must be lowercase letters, digits, '-' or '_'"),
     ("sources.toml", 'schedule = "30m"', 'schedule = "every tuesday"',
-     "sources.toml: source[0].schedule: not an interval like '30m' nor a crontab line"),
+     "sources.toml: source[0].schedule: 'every tuesday' is not an interval like '30m' nor a crontab line"),
     ("sources.toml", 'schedule = "30m"', 'schedule = "10s"', "sources.toml: source[0].schedule: must be at least 1m"),
-    ("sources.toml", 'schedule = "30m"', 'schedule = 30', "sources.toml: source[0].schedule: must be a string, got int"),
+    ("sources.toml", 'schedule = "30m"', 'schedule = 30', "sources.toml: source[0].schedule: must be a string or a list, got int"),
     ("sources.toml", 'kind = "rss"', 'kind = ""', "sources.toml: source[0].kind: must not be empty"),
     ("sources.toml", 'id = "uscis-alerts"\n', '', "sources.toml: source[0].id: is required"),
     ("watcher.toml", "deadline = 60 ", "deadline = -1 ", "watcher.toml: http.deadline: must be greater than 0"),
@@ -119,7 +119,12 @@ def test_missing_file_and_directory(tmp_path, config_dir):
 
 def test_cron_schedule(config_dir):
     edit(config_dir, "sources.toml", 'schedule = "30m"', 'schedule = "0 12 * * mon-fri"')
-    assert config.load(config_dir).sources[0].schedule.cron == "0 12 * * mon-fri"
+    assert config.load(config_dir).sources[0].schedule.cron == ("0 12 * * mon-fri",)
+    edit(config_dir, "sources.toml", 'schedule = "0 12 * * mon-fri"', 'schedule = ["0 13 * * *", "0 */3 8-20 * *"]')
+    assert config.load(config_dir).sources[0].schedule.cron == ("0 13 * * *", "0 */3 8-20 * *")
+    edit(config_dir, "sources.toml", 'schedule = ["0 13 * * *", "0 */3 8-20 * *"]', 'schedule = ["0 13 * * *", "99 * * * *"]')
+    with pytest.raises(ConfigError, match="sources.toml: source\\[0\\].schedule: '99 \\* \\* \\* \\*' is not"):
+        config.load(config_dir)
 
 
 def test_secrets_come_from_environment_or_credentials(tmp_path):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -13,44 +10,6 @@ from watcher.errors import ConfigError
 from watcher.models import Message
 from watcher.notify.dispatch import Dispatcher, build_targets, redact
 from watcher.store import Store
-
-
-class Webhook:
-    """A plain-HTTP receiver for apprise's json:// plugin; `fail` makes it answer 500."""
-
-    def __init__(self):
-        self.payloads: list[dict] = []
-        self.fail = False
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if outer.fail:
-                    self.send_response(500)
-                else:
-                    outer.payloads.append(json.loads(body))
-                    self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def webhook():
-    hook = Webhook()
-    yield hook
-    hook.close()
 
 
 class Clock:

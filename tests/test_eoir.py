@@ -99,3 +99,22 @@ def test_bodies_counted():
 def test_broken_pages_are_classified(body, message):
     with pytest.raises(ParseError, match=message):
         parse(body)
+
+
+def test_follows_the_newest_volume_from_the_index(server, http_settings):
+    from watcher.http import HttpClient
+
+    from .conftest import Reply
+
+    # A minimal index in the shape juriscraper reads (links titled "Volume NN"); the volume page is the recording.
+    index = (b'<html><body><table><tbody><tr><td><a href="/eoir/volume-27">Volume 27</a></td>'
+             b'<td><a href="/eoir/volume-28">Volume 28</a></td></tr></tbody></table></body></html>')
+    server.routes["/eoir/volume-28"] = Reply(200, PAGE)
+    source = EoirPrecedentsSource(SourceConfig(id="eoir", kind="eoir_precedents", url=server.url("/eoir/ag-bia-decisions"),
+                                               schedule=Schedule()))
+    pages = source.follow(HttpClient(http_settings), Fetched(url=server.url("/eoir/ag-bia-decisions"), status=200,
+                                                              body=index, headers={}, validators=Validators()))
+    assert [p.url for p in pages] == [server.url("/eoir/volume-28")]
+    assert len(source.parse(pages[0])) == 90
+    volume = Fetched(url=PAGE_URL, status=200, body=PAGE, headers={}, validators=Validators())
+    assert source.follow(HttpClient(http_settings), volume) == [volume]  # a volume page is parsed as is

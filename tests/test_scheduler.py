@@ -19,7 +19,7 @@ from .feeds import rss, uscis_items
 def test_interval_and_cron_triggers():
     interval = trigger_for(Schedule(every=timedelta(minutes=30), jitter_seconds=60))
     assert isinstance(interval, IntervalTrigger) and interval.interval == timedelta(minutes=30) and interval.jitter == 60
-    cron = trigger_for(Schedule(cron="0 12 * * mon-fri", jitter_seconds=0))
+    cron = trigger_for(Schedule(cron=("0 12 * * mon-fri",), jitter_seconds=0))
     assert isinstance(cron, CronTrigger)
     saturday = datetime(2026, 11, 28, 13, tzinfo=timezone.utc)
     assert cron.get_next_fire_time(None, saturday) == datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
@@ -27,7 +27,15 @@ def test_interval_and_cron_triggers():
 
 def test_misfire_grace_is_half_the_interval():
     assert misfire_grace(Schedule(every=timedelta(minutes=30))) == 900
-    assert misfire_grace(Schedule(cron="0 12 * * *")) == 3600
+    assert misfire_grace(Schedule(cron=("0 12 * * *",))) == 3600
+
+
+def test_several_cron_lines_fire_as_one_trigger():
+    both = trigger_for(Schedule(cron=("0 13 * * *", "0 */3 8-20 * *"), jitter_seconds=0))
+    on_the_10th = datetime(2026, 12, 10, 13, 30, tzinfo=timezone.utc)
+    assert both.get_next_fire_time(None, on_the_10th) == datetime(2026, 12, 10, 15, tzinfo=timezone.utc)
+    on_the_25th = datetime(2026, 12, 25, 13, 30, tzinfo=timezone.utc)
+    assert both.get_next_fire_time(None, on_the_25th) == datetime(2026, 12, 26, 13, tzinfo=timezone.utc)
 
 
 def test_jobs_have_explicit_defaults_and_poll_records(make_config, server):

@@ -53,6 +53,6 @@ def build_app(config: Config, *, kinds: Mapping[str, type[Source]] | None = None
     http = HttpClient(config.http, now=now)
     matcher = KeywordMatcher(config.case_types, config.matching.min_score)
     context = Context(store=store, http=http, matcher=matcher, routes=config.routes,
-                      targets=config.targets, now=now)
+                      targets=config.targets, now=now, ops_targets=config.ops_targets())
     dispatcher = Dispatcher(store, targets, now=now, console=console)
     return App(config=config, store=store, sources=sources, context=context, dispatcher=dispatcher)

@@ -116,10 +116,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"sources": [_status_json(c, st) for c, st in rows], "outbox": outbox}, indent=2))
         return
-    click.echo(f"{'source':<28} {'kind':<10} {'last success':<17} {'fails':>5} {'items':>6}  last error")
+    click.echo(f"{'source':<28} {'kind':<18} {'health':<13} {'last success':<17} {'fails':>5} {'items':>6}  last error")
     for cfg, st in rows:
         error = f"[{st.last_error_class}] {st.last_error_message}" if st.last_error_class else ""
-        click.echo(f"{cfg.id:<28} {cfg.kind:<10} {_when(st.last_success_at):<17} "
+        health = st.health if cfg.enabled else "disabled"
+        click.echo(f"{cfg.id:<28} {cfg.kind:<18} {health:<13} {_when(st.last_success_at):<17} "
                    f"{st.consecutive_failures:>5} {st.item_count:>6}  {error[:100]}")
     click.echo("outbox: " + (", ".join(f"{k}={v}" for k, v in sorted(outbox.items())) or "empty"))
 
@@ -130,7 +131,8 @@ def _status_json(cfg, st: SourceState) -> dict:
     return {"id": cfg.id, "kind": cfg.kind, "enabled": cfg.enabled, "last_success_at": iso(st.last_success_at),
             "last_attempt_at": iso(st.last_attempt_at), "consecutive_failures": st.consecutive_failures,
             "last_error_class": st.last_error_class, "last_error_message": st.last_error_message,
-            "backoff_until": iso(st.backoff_until), "item_count": st.item_count}
+            "backoff_until": iso(st.backoff_until), "item_count": st.item_count, "health": st.health,
+            "health_since": iso(st.health_since), "last_new_item_at": iso(st.last_new_item_at)}
 
 
 @main.command()

@@ -27,11 +27,11 @@ class Schedule:
     """Either a fixed interval or a crontab line (evaluated in UTC), plus jitter so restarts don't sync."""
 
     every: timedelta | None = None
-    cron: str | None = None
+    cron: tuple[str, ...] = ()  # several lines fire as one trigger (daily, plus more often mid-month)
     jitter_seconds: int = 60
 
     def describe(self) -> str:
-        return f"every {self.every}" if self.every else f"cron '{self.cron}'"
+        return f"every {self.every}" if self.every else "cron " + " | ".join(self.cron)
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,10 @@ class SourceConfig:
     name: str = ""
     enabled: bool = True
     options: Mapping[str, Any] = field(default_factory=dict)
+    # No new item for longer than this makes the source "silent" (None: never judged silent).
+    silent_after: timedelta | None = None
+    # Poll only while one of these sources is failing or parser-broken (the HTML fallback of a feed).
+    fallback_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,10 @@ class Config:
     case_types: tuple[CaseType, ...]
     targets: tuple[TargetConfig, ...]
     routes: tuple[RouteConfig, ...]
+    ops_tags: tuple[str, ...] = ()  # targets with these tags hear about source health and dead letters
+
+    def ops_targets(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.targets if set(t.tags) & set(self.ops_tags))
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -190,21 +198,33 @@ def _read_toml(path: Path) -> _Section:
 
 
 def parse_schedule(section: _Section, key: str = "schedule") -> Schedule:
-    raw = section.text(key, required=True).strip()
+    """An interval ("30m"), a crontab line in UTC, or a list of crontab lines."""
     jitter = int(section.number("jitter_seconds", 60, minimum=-1))
-    interval = INTERVAL.match(raw)
-    if interval:
+    value = section.get(key, (str, list), required=True)
+    if isinstance(value, str) and INTERVAL.match(value.strip()):
+        interval = INTERVAL.match(value.strip())
         every = timedelta(**{UNITS[interval.group(2)]: int(interval.group(1))})
         if every < timedelta(minutes=1):
             raise section.error("must be at least 1m: polite polling", key)
         return Schedule(every=every, jitter_seconds=jitter)
     from apscheduler.triggers.cron import CronTrigger  # validates the crontab the same way it runs
 
-    try:
-        CronTrigger.from_crontab(raw, timezone="UTC")
-    except ValueError as exc:
-        raise section.error(f"not an interval like '30m' nor a crontab line: {exc}", key) from None
-    return Schedule(cron=raw, jitter_seconds=jitter)
+    lines = section.strings(key) if isinstance(value, list) else (value.strip(),)
+    if not lines:
+        raise section.error("must not be empty", key)
+    for line in lines:
+        try:
+            CronTrigger.from_crontab(line, timezone="UTC")
+        except ValueError as exc:
+            raise section.error(f"'{line}' is not an interval like '30m' nor a crontab line: {exc}", key) from None
+    return Schedule(cron=tuple(lines), jitter_seconds=jitter)
+
+
+def parse_duration(section: _Section, key: str) -> timedelta:
+    match = INTERVAL.match(section.text(key, required=True).strip())
+    if not match:
+        raise section.error("must be a duration like '36h' or '35d'", key)
+    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
 
 
 def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
@@ -282,7 +302,7 @@ def _load_sources(directory: Path, http: HttpSettings) -> tuple[SourceConfig, ..
     root.allow("source")
     sources: list[SourceConfig] = []
     for s in root.items("source"):
-        known = {"id", "kind", "url", "schedule", "jitter_seconds", "name", "enabled"}
+        known = {"id", "kind", "url", "schedule", "jitter_seconds", "name", "enabled", "silent_after", "fallback_for"}
         source_id = s.text("id", required=True)
         if not SOURCE_ID.match(source_id):
             raise s.error("must be lowercase letters, digits, '-' or '_'", "id")
@@ -294,7 +314,14 @@ def _load_sources(directory: Path, http: HttpSettings) -> tuple[SourceConfig, ..
             id=source_id, kind=s.text("kind", required=True), url=url, schedule=parse_schedule(s),
             name=s.get("name", str, source_id), enabled=s.get("enabled", bool, True),
             options={k: v for k, v in s.data.items() if k not in known},
+            silent_after=parse_duration(s, "silent_after") if "silent_after" in s.data else None,
+            fallback_for=s.strings("fallback_for"),
         ))
+    ids = {source.id for source in sources}
+    for i, source in enumerate(sources):
+        for other in source.fallback_for:
+            if other not in ids or other == source.id:
+                raise ConfigError(f"sources.toml: source[{i}].fallback_for: '{other}' is not another configured source")
     return tuple(sources)
 
 
@@ -331,7 +358,7 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
     if not directory.is_dir():
         raise ConfigError(f"{directory}: config directory not found")
     root = _read_toml(directory / "watcher.toml")
-    root.allow("storage", "http", "matching", "target", "route")
+    root.allow("storage", "http", "matching", "target", "route", "ops")
     storage = root.section("storage")
     storage.allow("path")
     http = _load_http(root)
@@ -340,6 +367,12 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
     case_types = _load_case_types(directory)
     targets = _load_targets(root)
     routes = _load_routes(root, {c.code for c in case_types}, {tag for t in targets for tag in t.tags})
+    ops = root.section("ops")
+    ops.allow("tags")
+    ops_tags = ops.strings("tags")
+    for tag in ops_tags:
+        if tag not in {t for target in targets for t in target.tags}:
+            raise ops.error(f"no target carries tag '{tag}'", "tags")
     method = matching.text("method", "keywords")
     if method not in ("keywords",):
         raise matching.error(f"unknown method '{method}' (known: keywords)", "method")
@@ -352,6 +385,7 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
         case_types=case_types,
         targets=targets,
         routes=routes,
+        ops_tags=ops_tags,
     )
 
 

@@ -16,6 +16,23 @@ DELIVERY_BACKOFF_CAP = timedelta(minutes=60)
 DELIVERY_GIVE_UP = timedelta(hours=24)
 
 
+FAILING_AFTER = 3   # consecutive fetch errors before a source is "failing" (one blip is not news)
+BROKEN_AFTER = 2    # consecutive "parser broken" results before the ops target hears of it
+HEALTHS = ("ok", "failing", "parser_broken", "silent")
+
+
+def source_health(state: SourceState, now: datetime, silent_after: timedelta | None) -> str:
+    """ok | failing | parser_broken | silent. Errors outrank silence: a failing source is also quiet."""
+    if state.last_error_class == "parser_broken" and state.consecutive_failures >= BROKEN_AFTER:
+        return "parser_broken"
+    if state.consecutive_failures >= FAILING_AFTER:
+        return "failing"
+    last_news = state.last_new_item_at or state.last_success_at
+    if silent_after and state.consecutive_failures == 0 and last_news and now - last_news > silent_after:
+        return "silent"
+    return "ok"
+
+
 def classify(changes: Iterable[Change], stored: Mapping[str, StoredVersion]) -> list[Decision]:
     """NEW when the key is unknown, UPDATED (version n+1) when its content hash moved, else UNCHANGED."""
     decisions = []

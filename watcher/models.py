@@ -134,6 +134,8 @@ class SourceState:
     last_error_class: str | None = None
     last_error_message: str | None = None
     item_count: int = 0
+    health: str = "ok"
+    health_since: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from .errors import FetchError, WatcherError
 from .http import HttpClient
 from .matching.matcher import Matcher
 from .models import Decision, Match, SourceRun, Status
-from .notify.alerts import compose
+from .notify.alerts import CONSOLE, compose
+from .notify.health import compose_health
 from .sources.base import Source
 from .store import CycleResult, Store
 
@@ -32,6 +33,7 @@ class Context:
     routes: Sequence[RouteConfig]
     targets: Sequence[TargetConfig]
     now: Callable[[], datetime]
+    ops_targets: tuple[str, ...] = ()  # who hears about source health (console when no target exists)
 
 
 def run_source(ctx: Context, source: Source, *, force: bool = False) -> SourceRun:
@@ -40,6 +42,8 @@ def run_source(ctx: Context, source: Source, *, force: bool = False) -> SourceRu
     state = ctx.store.sources.get(source.config.id)
     if not force and not decide.is_due(state, started):
         return SourceRun(source.config.id, "skipped")
+    if not force and source.config.fallback_for and not _primary_down(ctx, source.config.fallback_for):
+        return SourceRun(source.config.id, "standby")
     try:
         run = _cycle(ctx, source, started)
     except WatcherError as exc:
@@ -49,7 +53,26 @@ def run_source(ctx: Context, source: Source, *, force: bool = False) -> SourceRu
         run = _record_failure(ctx, source.config.id, exc, started, error_class="bug")
     with ctx.store.transaction():
         ctx.store.runs.record(run, started, ctx.now())
+    _update_health(ctx, source, started)
     return run
+
+
+def _primary_down(ctx: Context, primaries: Sequence[str]) -> bool:
+    return any(ctx.store.sources.get(p).health in ("failing", "parser_broken") for p in primaries)
+
+
+def _update_health(ctx: Context, source: Source, now: datetime) -> None:
+    """Report a change of health once, on the transition; staying failing or staying ok says nothing."""
+    state = ctx.store.sources.get(source.config.id)
+    health = decide.source_health(state, now, source.config.silent_after)
+    if health == state.health:
+        return
+    targets = ctx.ops_targets if ctx.targets else (CONSOLE,)
+    message = compose_health(state, health, now, targets, source.config.name)
+    with ctx.store.transaction():
+        ctx.store.sources.set_health(source.config.id, health, now)
+        if message:
+            ctx.store.outbox.enqueue(message, None, now)
 
 
 def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
@@ -67,13 +90,18 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     changes = source.relate(changes, lambda key: ctx.store.changes.previous_facts(source_id, key))
     decisions = decide.classify(changes, ctx.store.changes.latest_versions(source_id, [c.item_key for c in changes]))
     baseline = not state.baseline_done
+    # An item another source already stored (the same page through a feed and its HTML fallback) is kept
+    # but never announced twice.
+    elsewhere = ctx.store.changes.urls_elsewhere(source_id, [d.change.url for d in decisions
+                                                             if d.status is Status.NEW])
     matches: dict[str, list[Match]] = {}
     messages = []
     for decision in decisions:
         if decision.status is Status.UNCHANGED:
             continue
         matches[decision.change.item_key] = ctx.matcher.match(decision.change)
-        if not baseline:  # the first successful fetch is a silent baseline (C4)
+        announced_elsewhere = decision.status is Status.NEW and decision.change.url in elsewhere
+        if not baseline and not announced_elsewhere:  # the first successful fetch is a silent baseline (C4)
             message = compose(decision, matches[decision.change.item_key], ctx.routes, ctx.targets)
             if message:
                 messages.append(message)

@@ -20,6 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .app import App
@@ -36,9 +37,15 @@ def trigger_for(schedule: Schedule) -> BaseTrigger:
     if schedule.every:
         return IntervalTrigger(seconds=schedule.every.total_seconds(), jitter=schedule.jitter_seconds,
                                timezone="UTC")
-    minute, hour, day, month, day_of_week = schedule.cron.split()
+    triggers = [_cron(line, schedule.jitter_seconds) for line in schedule.cron]
+    return triggers[0] if len(triggers) == 1 else OrTrigger(triggers)
+
+
+def _cron(line: str, jitter: int) -> CronTrigger:
+    # from_crontab takes no jitter, so the five fields are passed one by one.
+    minute, hour, day, month, day_of_week = line.split()
     return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week,
-                       jitter=schedule.jitter_seconds, timezone="UTC")
+                       jitter=jitter, timezone="UTC")
 
 
 def misfire_grace(schedule: Schedule) -> int:

@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup, Tag
 
 from ..errors import ParseError
+from ..http import HttpClient
 from ..models import Change, Fetched
 from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, require_items
 
@@ -65,7 +66,28 @@ def _headnote(table: Tag) -> str:
     return clean_text(" ".join(parts), MAX_SUMMARY)
 
 
+_VOLUME_LINK = re.compile(r"Volume\s+(\d+)", re.IGNORECASE)
+
+
+def latest_volume_url(body: bytes, page_url: str) -> str | None:
+    """On the AG/BIA decisions index, the link to the highest-numbered volume; None on a volume page."""
+    soup = BeautifulSoup(body, "lxml")
+    if any(parse_decision(table, page_url) for table in soup.find_all("table")):
+        return None
+    volumes = [(int(m.group(1)), a["href"]) for a in soup.find_all("a", href=True)
+               if (m := _VOLUME_LINK.search(a.get_text(" ", strip=True)))]
+    if not volumes:
+        raise ParseError(f"{page_url}: neither decisions nor 'Volume' links on the page", broken=True)
+    return urljoin(page_url, max(volumes)[1])
+
+
 class EoirPrecedentsSource(Source, kind="eoir_precedents"):
+    """The configured URL is the AG/BIA decisions index (the newest volume is followed) or a volume page."""
+
+    def follow(self, http: HttpClient, fetched: Fetched) -> list[Fetched]:
+        latest = latest_volume_url(fetched.body, fetched.url)
+        return [http.get(latest, accept="text/html")] if latest else [fetched]
+
     def parse(self, fetched: Fetched) -> list[Change]:
         soup = BeautifulSoup(fetched.body, "lxml")
         changes = []

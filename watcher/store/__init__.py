@@ -66,7 +66,8 @@ class Store:
                 self.changes.save_matches(change_ids[key], decision.version, cycle.matches.get(key, ()))
             for message in cycle.messages:
                 self.outbox.enqueue(message, change_ids.get(message.item_key), now)
-            new_items = any(d.status is Status.NEW for d in cycle.decisions) and not cycle.baseline
+            # The baseline counts as news: it starts the clock that "silent" is measured against.
+            new_items = any(d.status is Status.NEW for d in cycle.decisions)
             self.sources.record_success(
                 cycle.source_id, validators=cycle.validators, now=now, new_items=new_items,
                 item_count=self.changes.count(cycle.source_id), unconditional=cycle.unconditional)

@@ -57,6 +57,17 @@ class Changes:
               "method": m.method, "rationale": m.rationale} for m in matches),
             pk=("change_id", "version", "case_type"), replace=True)
 
+    def urls_elsewhere(self, source_id: str, urls: Iterable[str]) -> set[str]:
+        """Which of these URLs another source has already stored."""
+        urls = [u for u in urls if u]
+        found: set[str] = set()
+        for start in range(0, len(urls), 500):
+            chunk = urls[start:start + 500]
+            found.update(r[0] for r in self._db.execute(
+                f"SELECT url FROM changes WHERE source_id != ? AND url IN ({','.join('?' * len(chunk))})",
+                [source_id, *chunk]).fetchall())
+        return found
+
     def previous_facts(self, source_id: str, item_key: str) -> dict | None:
         """Facts of the stored item whose key sorts just before `item_key` (the previous bulletin month)."""
         row = self._db.execute("SELECT facts FROM changes WHERE source_id = ? AND item_key < ? "

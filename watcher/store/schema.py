@@ -83,6 +83,12 @@ def _initial(db: Database) -> None:
         db.execute(statement)
 
 
+@migration("0002_source_health")
+def _source_health(db: Database) -> None:
+    db.execute("ALTER TABLE source_state ADD COLUMN health TEXT NOT NULL DEFAULT 'ok'")
+    db.execute("ALTER TABLE source_state ADD COLUMN health_since TEXT")
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if new) and migrate; raises StorageError instead of ever damaging a foreign file."""
     path = Path(path)

@@ -47,6 +47,9 @@ class SourceStates:
         })
         return failures
 
+    def set_health(self, source_id: str, health: str, now: datetime) -> None:
+        self._upsert({"source_id": source_id, "health": health, "health_since": to_text(now)})
+
     def _upsert(self, values: dict) -> None:
         self._db["source_state"].upsert(values, pk="source_id")
 
@@ -65,4 +68,6 @@ def _to_state(row: dict) -> SourceState:
         last_error_class=row["last_error_class"],
         last_error_message=row["last_error_message"],
         item_count=row["item_count"],
+        health=row["health"],
+        health_since=from_text(row["health_since"]),
     )
