@@ -17,7 +17,8 @@ from watcher.config import HttpSettings
 from .loopback import Loopback, Reply, Webhook, tls_context  # noqa: F401  (Reply is re-exported for tests)
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# Verbatim copies of ../shared/fixtures (see tests/data/fixtures/SOURCES.md), so the suite runs from any clone.
+SHARED = REPO / "tests" / "data"
 
 
 @pytest.fixture(scope="session")
