@@ -1,0 +1,102 @@
+"""Explicit signals in a text: form numbers, visa classes, CFR parts and INA sections, paperwork notices.
+
+These are facts no similarity score should have to guess. Each case type's forms, keywords and CFR cites come
+from case_types.toml; `signal_vector` turns them into features the learned matcher weighs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..config import CaseType
+
+_PAPERWORK = re.compile(r"^(Agency Information Collection|(30|60)[- ]Day Notice of Proposed Information Collection|"
+                        r"Proposed (Information )?Collection|Submission for O(MB|ffice of Management))|"
+                        r"Paperwork Reduction Act", re.IGNORECASE)
+_CFR = re.compile(r"\b(\d{1,2})\s*C\.?\s*F\.?\s*R\.?\s*(?:§+\s*|part\s+|parts\s+)?(\d+(?:\.\d+[a-z]?)?(?:\([a-z0-9]+\))*)",
+                  re.IGNORECASE)
+_INA = re.compile(r"\b(?:INA|Immigration and Nationality Act)\s*(?:section|sec\.|§)?\s*(\d{3}[A-Z]?(?:\([a-z0-9]+\))*)",
+                  re.IGNORECASE)
+
+
+def phrase(text: str, plural: bool = False) -> re.Pattern[str]:
+    # '-' counts as part of a word: "I-130" must not match "I-1300", nor "H-1B" match "H-1B1".
+    # A keyword phrase may be plural ("immigrant visas"); a form number may not.
+    suffix = r"(?:e?s)?" if plural else ""
+    return re.compile(r"(?<![\w-])" + re.escape(text) + suffix + r"(?![\w-])", re.IGNORECASE)
+
+
+_PRIVACY_ACT = re.compile(r"^Privacy Act of 1974", re.IGNORECASE)
+# LABELING.md: organisational EOIR items (the size of the Board, public forums, judge appointments) get no code.
+_EOIR_ORGANISATION = re.compile(r"size of the Board of Immigration Appeals|Practice Manual; Public Forum|"
+                                r"Designation of Temporary Immigration Judges", re.IGNORECASE)
+
+
+def is_paperwork(title: str, summary: str = "") -> bool:
+    """Low-signal notices that never change a case: information collections (most of what USCIS publishes
+    in the Federal Register), Privacy Act system-of-records notices, organisational EOIR notices."""
+    return bool(_PAPERWORK.search(title) or _PRIVACY_ACT.search(title) or _EOIR_ORGANISATION.search(title)
+                or (summary and "Paperwork Reduction Act" in summary[:400] and "information collection" in summary.lower()))
+
+
+def cfr_cites(text: str) -> list[str]:
+    return [f"{title} CFR {part}" for title, part in _CFR.findall(text)]
+
+
+def ina_cites(text: str) -> list[str]:
+    return [f"INA {section}" for section in _INA.findall(text)]
+
+
+@dataclass(frozen=True)
+class CodeSignals:
+    forms: tuple[str, ...]
+    keywords: tuple[str, ...]
+    cites: tuple[str, ...]
+
+    @property
+    def any(self) -> bool:
+        return bool(self.forms or self.keywords or self.cites)
+
+    def describe(self) -> str:
+        parts = []
+        if self.forms:
+            parts.append("cites Form " + ", ".join(self.forms))
+        if self.cites:
+            parts.append("cites " + ", ".join(self.cites))
+        if self.keywords:
+            parts.append("mentions " + ", ".join(f"'{k}'" for k in self.keywords[:3]))
+        return "; ".join(parts)
+
+
+class SignalExtractor:
+    def __init__(self, case_types: Sequence[CaseType]):
+        self.codes = [c.code for c in case_types]
+        self._rules = [([(f, phrase(f)) for f in c.forms], [(k, phrase(k, plural=True)) for k in c.keywords],
+                        [c.split(" (")[0] for c in c.cfr]) for c in case_types]
+
+    def signals(self, text: str) -> dict[str, CodeSignals]:
+        cites = cfr_cites(text) + ina_cites(text)
+        out = {}
+        for code, (forms, keywords, governing) in zip(self.codes, self._rules):
+            hit_cites = tuple(c for c in cites if any(c.startswith(g.split("(")[0]) for g in governing))
+            out[code] = CodeSignals(tuple(f for f, p in forms if p.search(text)),
+                                    tuple(k for k, p in keywords if p.search(text)), hit_cites)
+        return out
+
+    def vector(self, title: str, summary: str) -> np.ndarray:
+        """Per code: form cited in the title, form cited anywhere, keyword count (capped), CFR/INA cite; plus
+        the paperwork flag."""
+        text = f"{title}\n{summary}"
+        in_title = self.signals(title)
+        anywhere = self.signals(text)
+        rows = []
+        for code in self.codes:
+            s = anywhere[code]
+            rows += [float(bool(in_title[code].forms or in_title[code].keywords)), float(bool(s.forms)),
+                     min(len(s.keywords), 3) / 3.0, float(bool(s.cites))]
+        rows.append(float(is_paperwork(title, summary)))
+        return np.asarray(rows, dtype=np.float32)
