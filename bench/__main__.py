@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from . import cycle
+from . import cycle, matching
 
 
 def main() -> None:
     rows = [("benchmark", "value")]
     rows += cycle.measure()
+    rows += matching.measure()
     width = max(len(name) for name, _ in rows)
     print(f"| {'benchmark':<{width}} | value |")
     print(f"|{'-' * (width + 2)}|-------|")

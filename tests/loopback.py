@@ -33,7 +33,7 @@ class Loopback:
 
             def do_GET(self):  # noqa: N802
                 outer.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-                route = outer.routes.get(self.path)
+                route = outer.routes.get(self.path) or outer.routes.get(self.path.split("?")[0])
                 if route is None:
                     route = Reply(404, b"not found")
                 if callable(route):

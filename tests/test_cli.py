@@ -129,3 +129,21 @@ def test_parse_every_kind_on_its_recording(kind, recording, count):
     result = invoke("parse", kind, str(_recording(recording)))
     assert result.exit_code == 0, result.output
     assert len(result.output.splitlines()) == count
+
+
+def test_cases_import_counts_open_matters_and_refuses_names(tmp_path, make_config, server):
+    directory = make_config([("a", server.url("/f"))])
+    good = tmp_path / "cases.csv"
+    good.write_text("matter_ref,case_type,team,status\nM-1,H-1B,business,open\nM-2,H-1B,business,open\n"
+                    "M-3,TPS,humanitarian,closed\n")
+    result = invoke("--config", str(directory), "cases", "import", str(good))
+    assert result.exit_code == 0 and "imported 3 matters; open: H-1B 2" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("matter_ref,client_name,case_type,team\nM-9,Jane Roe,TPS,humanitarian\n")
+    refused = CliRunner().invoke(main, ["--config", str(directory), "cases", "import", str(bad)])
+    assert refused.exit_code == 2 and "refusing column 'client_name'" in refused.output
+    from watcher.store import Store
+    store = Store(directory.parent / "watcher.db")
+    assert store.matters.open_counts() == {"H-1B": 2}  # the refused file changed nothing
+    assert "Jane Roe" not in (directory.parent / "watcher.db").read_bytes().decode("latin-1")
+    store.close()

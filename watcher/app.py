@@ -11,7 +11,10 @@ from typing import Mapping, TextIO
 from . import config as config_module
 from .config import Config
 from .http import HttpClient
-from .matching.matcher import KeywordMatcher
+from .matching.citations import SignalExtractor
+from .matching.encoder import OFFICIAL_SHA256, Encoder
+from .matching.learned import DEFAULT_LABELS, LabeledItem, LearnedMatcher, load_labeled
+from .matching.matcher import EmbeddingMatcher, KeywordMatcher, training_items
 from .notify.dispatch import Dispatcher, build_targets
 from .pipeline import Context
 from .sources.base import Source, build, load_kinds
@@ -44,6 +47,27 @@ def build_sources(config: Config, kinds: Mapping[str, type[Source]] | None = Non
     return tuple(build(s, kinds) for s in config.sources)
 
 
+def build_matcher(config: Config, store: Store):
+    if config.matching.method == "keywords":
+        return KeywordMatcher(config.case_types, config.matching.min_score)
+    return EmbeddingMatcher(build_learned(config, store), lambda: training_set(config, store))
+
+
+def build_learned(config: Config, store: Store | None) -> LearnedMatcher:
+    encoder = Encoder(config.matching.model_path, config.matching.model_sha256 or OFFICIAL_SHA256,
+                      cache=store.embeddings if store else None)
+    return LearnedMatcher(encoder, SignalExtractor(config.case_types))
+
+
+def labeled_items(config: Config) -> list[LabeledItem]:
+    return load_labeled(config.matching.labels or DEFAULT_LABELS, [c.code for c in config.case_types])
+
+
+def training_set(config: Config, store: Store) -> list[LabeledItem]:
+    """Every labeled item (both splits: production learns from all) plus attorney feedback."""
+    return training_items(labeled_items(config), store.feedback.labels(), store.changes.matched_codes)
+
+
 def build_app(config: Config, *, kinds: Mapping[str, type[Source]] | None = None,
               environ: Mapping[str, str] = os.environ, console: TextIO | None = None,
               now=utcnow) -> App:
@@ -51,7 +75,7 @@ def build_app(config: Config, *, kinds: Mapping[str, type[Source]] | None = None
     targets = build_targets({t.name: config_module.resolve_secret(t, environ) for t in config.targets})
     store = Store(config.storage_path)
     http = HttpClient(config.http, now=now)
-    matcher = KeywordMatcher(config.case_types, config.matching.min_score)
+    matcher = build_matcher(config, store)
     context = Context(store=store, http=http, matcher=matcher, routes=config.routes,
                       targets=config.targets, now=now, ops_targets=config.ops_targets())
     dispatcher = Dispatcher(store, targets, now=now, console=console)

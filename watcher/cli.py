@@ -166,5 +166,9 @@ def parse(kind: str, file: Path, url: str) -> None:
         click.echo(json.dumps(record, ensure_ascii=False, default=str))
 
 
+from .cli_matching import register  # noqa: E402  (commands defined there, registered on the group here)
+
+register(main)
+
 if __name__ == "__main__":
     main()

@@ -89,8 +89,12 @@ class RouteConfig:
 
 @dataclass(frozen=True)
 class MatchingSettings:
-    method: str = "keywords"
-    min_score: float = 0.5
+    method: str = "keywords"   # "embedding" for the learned matcher; "keywords" needs no model
+    min_score: float = 0.5     # keywords method only
+    model_path: Path | None = None   # a local sentence-transformers directory; default: the packaged model
+    model_sha256: str | None = None  # required with model_path; the packaged model's hash otherwise
+    labels: Path | None = None       # labeled items to train on; default: the bundled set
+    aliases: Mapping[str, str] = field(default_factory=dict)  # caseload CSV names -> case-type codes
 
 
 @dataclass(frozen=True)
@@ -363,7 +367,7 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
     storage.allow("path")
     http = _load_http(root)
     matching = root.section("matching")
-    matching.allow("method", "min_score")
+    matching.allow("method", "min_score", "model_path", "model_sha256", "labels", "aliases")
     case_types = _load_case_types(directory)
     targets = _load_targets(root)
     routes = _load_routes(root, {c.code for c in case_types}, {tag for t in targets for tag in t.tags})
@@ -374,19 +378,36 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
         if tag not in {t for target in targets for t in target.tags}:
             raise ops.error(f"no target carries tag '{tag}'", "tags")
     method = matching.text("method", "keywords")
-    if method not in ("keywords",):
-        raise matching.error(f"unknown method '{method}' (known: keywords)", "method")
+    if method not in ("keywords", "embedding"):
+        raise matching.error(f"unknown method '{method}' (known: embedding, keywords)", "method")
+    model_path = matching.get("model_path", str, None)
+    model_sha256 = matching.get("model_sha256", str, None)
+    if model_path and not (model_sha256 and re.fullmatch(r"[0-9a-f]{64}", model_sha256)):
+        raise matching.error("a local model needs its model.safetensors sha256 (64 hex digits)", "model_sha256")
+    labels = matching.get("labels", str, None)
+    aliases = matching.get("aliases", dict, {})
+    codes = {c.code for c in case_types}
+    for alias, code in aliases.items():
+        if code not in codes:
+            raise matching.error(f"'{alias}' maps to unknown case type '{code}'", "aliases")
     return Config(
         directory=directory,
         storage_path=Path(db_override or storage.text("path", "var/watcher.db")),
         http=http,
-        matching=MatchingSettings(method=method, min_score=matching.number("min_score", 0.5)),
+        matching=MatchingSettings(method=method, min_score=matching.number("min_score", 0.5),
+                                  model_path=_relative(directory, model_path), model_sha256=model_sha256,
+                                  labels=_relative(directory, labels), aliases=dict(aliases)),
         sources=_load_sources(directory, http),
         case_types=case_types,
         targets=targets,
         routes=routes,
         ops_tags=ops_tags,
     )
+
+
+def _relative(directory: Path, value: str | None) -> Path | None:
+    """Paths in watcher.toml are relative to the config directory."""
+    return (directory / value).resolve() if value else None
 
 
 def resolve_secret(target: TargetConfig, environ: Mapping[str, str] = os.environ) -> str:

@@ -166,3 +166,17 @@ class StoredChange:
     first_seen_at: str
     updated_at: str
     case_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Matter:
+    """An open matter of the firm: an opaque reference and case facts. Never a name or an A-number."""
+
+    ref: str
+    case_type: str
+    team: str
+    status: str = "open"
+    priority_date: str | None = None
+    category: str | None = None
+    country: str | None = None
+    venue: str | None = None

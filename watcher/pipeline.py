@@ -96,13 +96,14 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
                                                              if d.status is Status.NEW])
     matches: dict[str, list[Match]] = {}
     messages = []
+    open_matters = ctx.store.matters.open_counts()
     for decision in decisions:
         if decision.status is Status.UNCHANGED:
             continue
         matches[decision.change.item_key] = ctx.matcher.match(decision.change)
         announced_elsewhere = decision.status is Status.NEW and decision.change.url in elsewhere
         if not baseline and not announced_elsewhere:  # the first successful fetch is a silent baseline (C4)
-            message = compose(decision, matches[decision.change.item_key], ctx.routes, ctx.targets)
+            message = compose(decision, matches[decision.change.item_key], ctx.routes, ctx.targets, open_matters)
             if message:
                 messages.append(message)
     ctx.store.commit_cycle(CycleResult(

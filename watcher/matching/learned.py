@@ -116,7 +116,7 @@ class LearnedMatcher:
             y = np.array([code in l for l in labels], dtype=int)
             positives[code] = int(y.sum())
             if y.sum() < MIN_POSITIVES:
-                classifiers[code], thresholds[code] = None, 0.5  # see _score: 0.9 when the title names it
+                classifiers[code], thresholds[code] = None, 0.5  # see _fallback: 0.9 when the title names it
                 continue
             model = LogisticRegression(C=REGULARIZATION, class_weight="balanced", max_iter=2000)
             # Threshold calibrated on folds that keep near-duplicates (translations, series) together, so it is
@@ -130,33 +130,41 @@ class LearnedMatcher:
                                   [i.title for i in items], positives)
         return self.model
 
-    def predict(self, titles: Sequence[str], summaries: Sequence[str]) -> list[list[Prediction]]:
+    def scores(self, titles: Sequence[str], summaries: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per item and code: the score, and whether it clears that code's threshold (low-signal: nothing)."""
+        _, scores, chosen = self._compute(titles, summaries)
+        return scores, chosen
+
+    def _compute(self, titles: Sequence[str], summaries: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         assert self.model is not None, "train() first"
         embeddings, x = self.features(titles, summaries)
-        scores = {code: (clf.predict_proba(x)[:, 1] if clf is not None else None)
-                  for code, clf in self.model.classifiers.items()}
+        learned = {code: clf.predict_proba(x)[:, 1] for code, clf in self.model.classifiers.items() if clf is not None}
+        scores = np.zeros((len(titles), len(self.model.codes)), dtype=np.float32)
+        for j, code in enumerate(self.model.codes):
+            if code in learned:
+                scores[:, j] = learned[code]
+            else:
+                scores[:, j] = [self._fallback(self.extractor.signals(t)[code]) for t in titles]
+        thresholds = np.array([self.model.thresholds[c] for c in self.model.codes])
+        chosen = scores >= thresholds
+        chosen[[is_paperwork(t, s) for t, s in zip(titles, summaries)]] = False  # LABELING.md: no code
+        return embeddings, scores, chosen
+
+    def predict(self, titles: Sequence[str], summaries: Sequence[str]) -> list[list[Prediction]]:
+        embeddings, scores, chosen = self._compute(titles, summaries)
         similarity = embeddings @ self.model.train_vectors.T if len(self.model.train_vectors) else None
         results = []
         for row, (title, summary) in enumerate(zip(titles, summaries)):
-            if is_paperwork(title, summary):
-                results.append([])  # information collections change nothing for a case (LABELING.md)
-                continue
-            signals = self.extractor.signals(f"{title}\n{summary}")
-            in_title = self.extractor.signals(title)
             neighbours = np.argsort(-similarity[row])[:NEIGHBOURS] if similarity is not None else []
-            predictions = []
-            for code in self.model.codes:
-                score = self._score(code, scores[code], row, in_title[code])
-                if score >= self.model.thresholds[code]:
-                    predictions.append(Prediction(code, round(float(score), 3),
-                                                  self._rationale(code, signals[code], neighbours)))
-            results.append(sorted(predictions, key=lambda p: -p.score))
+            signals = self.extractor.signals(f"{title}\n{summary}")
+            results.append(sorted(
+                (Prediction(code, round(float(scores[row, j]), 3), self._rationale(code, signals[code], neighbours))
+                 for j, code in enumerate(self.model.codes) if chosen[row, j]),
+                key=lambda p: -p.score))
         return results
 
     @staticmethod
-    def _score(code, code_scores, row, title_signals) -> float:
-        if code_scores is not None:
-            return float(code_scores[row])
+    def _fallback(title_signals) -> float:
         # Too few labeled examples to learn from: the title naming the case type (its form or a defining
         # phrase) is the evidence; a mention deep in the text is not.
         return 0.9 if title_signals.forms or title_signals.keywords else 0.0

@@ -8,7 +8,8 @@ replaces behind the same `match` signature.
 from __future__ import annotations
 
 import re
-from typing import Protocol, Sequence
+import threading
+from typing import Callable, Protocol, Sequence
 
 from ..config import CaseType
 from ..models import Change, Match
@@ -51,3 +52,48 @@ class KeywordMatcher:
                           ([f"mentions {', '.join(repr(k) for k in named)}"] if named else [])
                 matches.append(Match(case_type.code, round(score, 3), self.method, "; ".join(reasons)))
         return sorted(matches, key=lambda m: (-m.score, m.case_type))
+
+
+class EmbeddingMatcher:
+    """The production matcher: explicit kind signals first, then the learned model.
+
+    Trained lazily on first use from every labeled item plus the attorneys' feedback, so a service that never
+    sees a change never loads the model, and `watcher retrain` (or a restart) folds new feedback in.
+    """
+
+    method = "embedding+signals"
+
+    def __init__(self, learned, training: Callable[[], list]):
+        self.learned = learned
+        self.training = training
+        self._lock = threading.Lock()
+
+    def train(self):
+        with self._lock:
+            return self.learned.train(self.training())
+
+    def match(self, change: Change) -> list[Match]:
+        bulletin = bulletin_matches(change)
+        if bulletin:
+            return bulletin
+        if change.facts.get("paperwork"):
+            return []
+        with self._lock:
+            if self.learned.model is None:
+                self.learned.train(self.training())
+        [predictions] = self.learned.predict([change.title], [change.summary])
+        return [Match(p.code, p.score, self.method, p.rationale) for p in predictions]
+
+
+def training_items(labeled: Sequence, feedback: Sequence, matched: Callable[[int], set[str]]) -> list:
+    """Labeled items plus one item per change with feedback: its matched codes, corrected by the attorneys."""
+    from .learned import LabeledItem
+
+    by_change: dict[int, tuple[str, str, set[str]]] = {}
+    for label in feedback:
+        title, summary, codes = by_change.setdefault(label.change_id, (label.title, label.summary,
+                                                                        set(matched(label.change_id))))
+        (codes.add if label.relevant else codes.discard)(label.case_type)
+    extra = [LabeledItem(f"feedback:{cid}", t, s, tuple(sorted(c)), "train", "feedback")
+             for cid, (t, s, c) in by_change.items()]
+    return [*labeled, *extra]

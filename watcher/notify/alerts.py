@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ..config import RouteConfig, TargetConfig
 from ..models import Decision, Match, Message, Status
@@ -32,7 +32,7 @@ def route_targets(matches: Sequence[Match], routes: Sequence[RouteConfig],
 
 
 def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[RouteConfig],
-            targets: Sequence[TargetConfig]) -> Message | None:
+            targets: Sequence[TargetConfig], open_matters: Mapping[str, int] | None = None) -> Message | None:
     if decision.status is Status.UNCHANGED:
         return None
     names = route_targets(matches, routes, targets)
@@ -40,6 +40,6 @@ def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[Route
         return None
     change = decision.change
     ref = message_ref(change.source_id, change.item_key, decision.version)
-    subject, text, html = render_alert(decision, matches, ref)
+    subject, text, html = render_alert(decision, matches, ref, open_matters or {})
     return Message(ref=ref, item_key=change.item_key, version=decision.version, subject=subject,
                    text=text, html=html, targets=names)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ..models import Decision, Match, Status
 
@@ -30,7 +30,15 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def render_alert(decision: Decision, matches: Sequence[Match], ref: str) -> tuple[str, str, str]:
+def _matters(count: int | None) -> str:
+    if count is None:
+        return ""
+    return f"; {count} open matter{'s' if count != 1 else ''}"
+
+
+def render_alert(decision: Decision, matches: Sequence[Match], ref: str,
+                 open_matters: Mapping[str, int] | None = None) -> tuple[str, str, str]:
+    counts = open_matters or {}
     change = decision.change
     label = "New" if decision.status is Status.NEW else f"Updated (v{decision.version})"
     codes = ", ".join(m.case_type for m in matches)
@@ -48,10 +56,12 @@ def render_alert(decision: Decision, matches: Sequence[Match], ref: str) -> tupl
     if moved:
         lines += [f"Movement since {change.facts.get('previous_month')}:", *moved, ""]
     lines += ["Why it matters:"]
-    lines += [f"- {m.case_type}: {m.rationale} (score {m.score:.2f}, {m.method})" for m in matches]
+    lines += [f"- {m.case_type}: {m.rationale} (score {m.score:.2f}, {m.method}){_matters(counts.get(m.case_type))}"
+              for m in matches]
     lines += ["", f"Link: {change.url}", f"Ref: {ref}"]
     text = "\n".join(lines)
-    items = "".join(f"<li><b>{escape(m.case_type)}</b>: {escape(m.rationale)}</li>" for m in matches)
+    items = "".join(f"<li><b>{escape(m.case_type)}</b>: {escape(m.rationale)}{escape(_matters(counts.get(m.case_type)))}</li>"
+                    for m in matches)
     html = (f"<h2>{escape(label)}: {escape(change.title)}</h2>"
             f"<p>Source: {escape(change.source_id)}, published {escape(published)}</p>"
             f"<p>{escape(change.summary)}</p>"

@@ -16,6 +16,7 @@ from typing import Iterator, Mapping, Sequence
 
 from ..models import Decision, Match, Message, Status, Validators
 from .changes import Changes
+from .matching import Embeddings, Feedback, Matters
 from .outbox import Outbox
 from .runs import Runs
 from .schema import open_database
@@ -45,6 +46,9 @@ class Store:
         self.changes = Changes(self.db)
         self.outbox = Outbox(self.db)
         self.runs = Runs(self.db)
+        self.embeddings = Embeddings(self.db, self.lock)
+        self.feedback = Feedback(self.db)
+        self.matters = Matters(self.db)
 
     def close(self) -> None:
         with self.lock:

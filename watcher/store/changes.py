@@ -68,6 +68,14 @@ class Changes:
                 [source_id, *chunk]).fetchall())
         return found
 
+    def matched_codes(self, change_id: int) -> set[str]:
+        return {r[0] for r in self._db.execute(
+            "SELECT case_type FROM matches m JOIN changes c ON c.id = m.change_id AND c.version = m.version "
+            "WHERE c.id = ?", [change_id]).fetchall()}
+
+    def exists(self, change_id: int) -> bool:
+        return self._db.execute("SELECT 1 FROM changes WHERE id = ?", [change_id]).fetchone() is not None
+
     def previous_facts(self, source_id: str, item_key: str) -> dict | None:
         """Facts of the stored item whose key sorts just before `item_key` (the previous bulletin month)."""
         row = self._db.execute("SELECT facts FROM changes WHERE source_id = ? AND item_key < ? "

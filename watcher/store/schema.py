@@ -89,6 +89,21 @@ def _source_health(db: Database) -> None:
     db.execute("ALTER TABLE source_state ADD COLUMN health_since TEXT")
 
 
+@migration("0003_matching_and_caseload")
+def _matching_and_caseload(db: Database) -> None:
+    # Embeddings are keyed by text hash and model, so no text is embedded twice (and a model change re-embeds).
+    db.execute("""CREATE TABLE embeddings (
+        model TEXT NOT NULL, key TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, key))""")
+    db.execute("""CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY, change_id INTEGER NOT NULL REFERENCES changes(id), case_type TEXT NOT NULL,
+        relevant INTEGER NOT NULL, at TEXT NOT NULL, UNIQUE (change_id, case_type))""")
+    # Open matters: a reference and facts about the case, never a client's name or A-number.
+    db.execute("""CREATE TABLE matters (
+        ref TEXT PRIMARY KEY, case_type TEXT NOT NULL, team TEXT NOT NULL, status TEXT NOT NULL,
+        priority_date TEXT, category TEXT, country TEXT, venue TEXT, imported_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX matters_case_type ON matters (case_type, status)")
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if new) and migrate; raises StorageError instead of ever damaging a foreign file."""
     path = Path(path)

@@ -1,0 +1,67 @@
+"""Classify throughput on the real corpus, its ratio to the raw encoder on the same texts, and peak memory.
+
+The goal is a matcher within 80% of the encoder's own speed: everything around the model (signals,
+classifiers, thresholds) should cost little next to the embedding itself.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from watcher import config as config_module
+from watcher.matching.citations import SignalExtractor
+from watcher.matching.encoder import Encoder
+from watcher.matching.learned import DEFAULT_LABELS, LearnedMatcher, embedding_text, load_labeled
+from watcher.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus" / "federal_register_immigration.jsonl"
+
+
+def corpus_items() -> list[tuple[str, str]]:
+    if CORPUS.exists():
+        rows = [json.loads(l) for l in CORPUS.read_text().splitlines()]
+        return [(r["title"], r.get("summary") or "") for r in rows]
+    return [(i.title, i.summary) for i in load_labeled(DEFAULT_LABELS)]  # the labeled items are corpus items too
+
+
+def measure() -> list[tuple[str, str]]:
+    cfg = config_module.load(REPO / "config")
+    items = corpus_items()
+    titles, summaries = [t for t, _ in items], [s for _, s in items]
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "bench.db")
+        start = time.perf_counter()
+        learned = LearnedMatcher(Encoder(cache=store.embeddings), SignalExtractor(cfg.case_types))
+        learned.encoder.model  # noqa: B018  (load)
+        load_s = time.perf_counter() - start
+        start = time.perf_counter()
+        learned.train(load_labeled(DEFAULT_LABELS))
+        train_s = time.perf_counter() - start
+
+        raw = Encoder()  # no cache: the model's own speed on the same texts
+        texts = [embedding_text(t, s) for t, s in items]
+        start = time.perf_counter()
+        raw.model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+        encode_s = time.perf_counter() - start
+
+        fresh = LearnedMatcher(Encoder(), SignalExtractor(cfg.case_types))  # uncached: classify embeds everything
+        fresh.model = learned.model
+        fresh.encoder._model = raw.model
+        start = time.perf_counter()
+        fresh.scores(titles, summaries)
+        classify_s = time.perf_counter() - start
+        store.close()
+    n = len(items)
+    return [
+        ("model load (hash check + sentence-transformers)", f"{load_s:.1f} s"),
+        ("train on labeled items (first run: embeds them)", f"{train_s:.1f} s"),
+        (f"raw encode throughput ({n} corpus texts)", f"{n / encode_s:.1f} items/s"),
+        ("classify throughput (same texts, uncached)", f"{n / classify_s:.1f} items/s"),
+        ("classify / raw encode", f"{encode_s / classify_s:.2f} (goal >= 0.8)"),
+        ("peak RSS with the model", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"),
+    ]

@@ -1,0 +1,135 @@
+"""The learned matcher on the real labeled items, with the real packaged model (loaded once per session)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from watcher import app as app_module
+from watcher import config
+from watcher.cli import main
+from watcher.matching.citations import SignalExtractor
+from watcher.matching.encoder import Encoder
+from watcher.matching.evaluate import TriggerWords, score
+from watcher.matching.learned import LabeledItem, LearnedMatcher, load_labeled
+from watcher.matching.matcher import EmbeddingMatcher
+from watcher.models import Change
+from watcher.store import Store
+
+from .conftest import REPO
+
+CASE_TYPES = config.load(REPO / "config").case_types
+CODES = [c.code for c in CASE_TYPES]
+LABELED = load_labeled(REPO / "watcher" / "data" / "labeled.jsonl", CODES)
+TRAIN = [i for i in LABELED if i.split == "train"]
+VALIDATION = [i for i in LABELED if i.split == "validation"]
+
+
+@pytest.fixture(scope="session")
+def cache_store(tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("cache") / "embeddings.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def matcher(cache_store) -> LearnedMatcher:
+    learned = LearnedMatcher(Encoder(cache=cache_store.embeddings), SignalExtractor(CASE_TYPES))
+    learned.train(TRAIN)
+    return learned
+
+
+def predicted_codes(matcher, items):
+    _, chosen = matcher.scores([i.title for i in items], [i.summary for i in items])
+    return [{c for c, p in zip(CODES, row) if p} for row in chosen]
+
+
+def test_beats_trigger_words_by_a_tenth_on_the_validation_split(matcher):
+    gold = [set(i.case_types) for i in VALIDATION]
+    ours = score("matcher", gold, predicted_codes(matcher, VALIDATION), CODES)
+    trigger = score("trigger", gold, TriggerWords(CASE_TYPES).predict(VALIDATION), CODES)
+    assert ours.micro.f1 >= trigger.micro.f1 + 0.10
+    assert ours.micro.precision >= 0.85  # few alerts, all relevant: precision is the attorney's first need
+
+
+@pytest.mark.parametrize("title, summary, expected", [
+    ("Extension and Redesignation of Haiti for Temporary Protected Status",
+     "DHS announces the extension and redesignation of Haiti for TPS for 18 months.", {"TPS"}),
+    ("USCIS Reaches Fiscal Year 2027 H-1B Cap",
+     "USCIS has received enough petitions to reach the congressionally mandated H-1B cap.", {"H-1B"}),
+    ("Agency Information Collection Activities; Extension, Without Change: Petition for Alien Relative",
+     "USCIS invites comment on the Form I-130 information collection under the Paperwork Reduction Act.", set()),
+    ("USCIS Celebrates Public Service Recognition Week", "USCIS honors its workforce.", set()),
+])
+def test_typical_items(matcher, title, summary, expected):
+    [predictions] = matcher.predict([title], [summary])
+    assert {p.code for p in predictions} == expected
+    for p in predictions:
+        assert p.rationale and 0 <= p.score <= 1
+
+
+def test_rationale_names_signals_and_neighbours(matcher):
+    [predictions] = matcher.predict(["USCIS Extends Employment Authorization Documents for Certain Applicants"],
+                                    ["Form I-765 automatic extension of EADs increased to 540 days."])
+    i765 = next(p for p in predictions if p.code == "I-765")
+    assert "cites Form I-765" in i765.rationale and "labeled I-765 item" in i765.rationale
+
+
+def test_embeddings_are_cached_so_no_text_is_embedded_twice(matcher, cache_store):
+    encoder = Encoder(cache=cache_store.embeddings)
+    calls = []
+    real = encoder.model.encode
+    encoder.model.encode = lambda texts, **kw: calls.append(len(texts)) or real(texts, **kw)
+    encoder.encode([TRAIN[0].text, "a brand new sentence about TPS"])
+    encoder.encode([TRAIN[0].text, "a brand new sentence about TPS"])
+    assert calls == [1]  # the training text was cached; the new one embedded once
+
+
+def test_embedding_matcher_uses_bulletin_and_paperwork_signals_first(matcher):
+    production = EmbeddingMatcher(matcher, training=lambda: pytest.fail("already trained"))
+    bulletin = Change("vb", "2026-07", "visa_bulletin", "Visa Bulletin for July 2026", "", "https://x",
+                      facts={"cells": [{"category": "F1"}, {"category": "EB5-RURAL"}]})
+    assert {m.case_type for m in production.match(bulletin)} >= {"CONSULAR", "I-130", "EB-5"}
+    paperwork = Change("fr", "1", "notice", "Anything", "", "https://x", facts={"paperwork": True})
+    assert production.match(paperwork) == []
+
+
+def test_classify_and_eval_commands(tmp_path, cache_store):
+    items = tmp_path / "items.jsonl"
+    items.write_text("\n".join(json.dumps({"id": i.id, "title": i.title, "summary": i.summary})
+                               for i in VALIDATION[:5]) + "\n")
+    out = tmp_path / "preds.jsonl"
+    db = str(cache_store.path)
+    result = CliRunner().invoke(main, ["--config", str(REPO / "config"), "--db", db, "classify",
+                                       "--input", str(items), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(l) for l in out.read_text().splitlines()]
+    assert [l["id"] for l in lines] == [i.id for i in VALIDATION[:5]]
+    assert set(lines[0]["scores"]) == set(CODES) and set(lines[0]["case_types"]) <= set(CODES)
+
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("\n".join(json.dumps({"id": i.id, "title": i.title, "summary": i.summary,
+                                            "case_types": list(i.case_types)}) for i in VALIDATION) + "\n")
+    result = CliRunner().invoke(main, ["--config", str(REPO / "config"), "--db", db, "eval", "--labels", str(labels)])
+    assert result.exit_code == 0, result.output
+    assert "matcher" in result.output and "trigger words" in result.output and "zero-shot" in result.output
+    assert "micro" in result.output and "macro F1" in result.output
+
+
+def test_feedback_then_retrain(tmp_path, cache_store, make_config, server):
+    from .conftest import Reply
+    from .feeds import rss, uscis_items
+    server.routes["/f"] = Reply(200, rss(uscis_items()))
+    directory = make_config([("uscis-alerts", server.url("/f"))])
+    assert CliRunner().invoke(main, ["--config", str(directory), "check", "--all"]).exit_code == 0
+    bad = CliRunner().invoke(main, ["--config", str(directory), "feedback", "999", "H-1B", "--relevant"])
+    assert bad.exit_code == 2 and "no change with id 999" in bad.output
+    ok = CliRunner().invoke(main, ["--config", str(directory), "feedback", "1", "H-1B", "--not-relevant"])
+    assert ok.exit_code == 0, ok.output
+    cfg = app_module.load_config(directory)
+    store = Store(cfg.storage_path)
+    items = app_module.training_set(cfg, store)
+    assert items[-1].source == "feedback" and "H-1B" not in items[-1].case_types
+    store.close()

@@ -1,0 +1,133 @@
+"""Matching parts that need no model: explicit signals, caseload import, metrics, feedback folding, hashes."""
+
+from __future__ import annotations
+
+import pytest
+
+from watcher import config
+from watcher.errors import ConfigError, InputError
+from watcher.matching.caseload import parse_caseload
+from watcher.matching.citations import SignalExtractor, cfr_cites, ina_cites, is_paperwork
+from watcher.matching.encoder import Encoder
+from watcher.matching.evaluate import TriggerWords, score
+from watcher.matching.learned import LabeledItem, best_threshold, embedding_text, is_english, load_labeled
+from watcher.matching.matcher import training_items
+from watcher.store.matching import FeedbackLabel
+
+from .conftest import REPO
+
+CASE_TYPES = config.load(REPO / "config").case_types
+CODES = [c.code for c in CASE_TYPES]
+EXTRACTOR = SignalExtractor(CASE_TYPES)
+
+
+def test_form_numbers_have_hyphen_aware_boundaries():
+    lookalikes = EXTRACTOR.signals("Form I-1300 and an H-1B1 petition")
+    assert lookalikes["I-130"].forms == () and lookalikes["H-1B"].keywords == ()
+    real = EXTRACTOR.signals("Form I-130 and an H-1B petition")
+    assert real["I-130"].forms == ("I-130",) and "H-1B" in real["H-1B"].keywords
+    assert EXTRACTOR.signals("Form I-130A")["I-130"].forms == ("I-130A",)
+
+
+def test_keywords_tolerate_plurals_but_forms_do_not():
+    assert EXTRACTOR.signals("Visas: Immigrant Visas")["CONSULAR"].keywords == ("immigrant visa",)
+    assert EXTRACTOR.signals("Forms I-765s")["I-765"].forms == ()
+
+
+def test_cfr_and_ina_cites():
+    text = "amends 8 CFR 214.2(h) and 8 C.F.R. § 1003.38(b); under INA section 245(i) and INA 212(d)(5)"
+    assert cfr_cites(text) == ["8 CFR 214.2(h)", "8 CFR 1003.38(b)"]
+    assert ina_cites(text) == ["INA 245(i)", "INA 212(d)(5)"]
+    assert EXTRACTOR.signals(text)["H-1B"].cites == ("8 CFR 214.2(h)",)
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("Agency Information Collection Activities; Extension, Without Change: Petition for Alien Fiance(e)", True),
+    ("60-Day Notice of Proposed Information Collection: Application for Immigrant Visa", True),
+    ("Privacy Act of 1974; System of Records", True),
+    ("Reducing the Size of the Board of Immigration Appeals", True),
+    ("Extension and Redesignation of Syria for Temporary Protected Status", False),
+])
+def test_low_signal_notices(title, expected):
+    assert is_paperwork(title) is expected
+
+
+def test_translations_are_embedded_from_the_english_title():
+    assert not is_english("ВАЖНАЯ ИНФОРМАЦИЯ О ЛЕГАЛЬНОМ ТРУДОУСТРОЙСТВЕ В СОЕДИНЕННЫХ ШТАТАХ И ДРУГОЕ ТУТ")
+    assert embedding_text("Title (Russian)", "ВАЖНАЯ ИНФОРМАЦИЯ О ЛЕГАЛЬНОМ ТРУДОУСТРОЙСТВЕ В СОЕДИНЕННЫХ ШТАТАХ") == "Title (Russian)"
+    assert embedding_text("Title", "USCIS is extending the validity of the cards for the beneficiaries.") == \
+        "Title. USCIS is extending the validity of the cards for the beneficiaries."
+
+
+def test_threshold_is_the_middle_of_the_best_plateau():
+    import numpy as np
+    scores = np.array([0.05, 0.1, 0.2, 0.9, 0.95])
+    y = np.array([0, 0, 0, 1, 1])
+    assert best_threshold(scores, y) == 0.6  # 0.25 .. 0.90 (14 thresholds) all reach F1 = 1; index 7
+
+
+def test_bundled_labels_meet_the_labeling_bar():
+    items = load_labeled(REPO / "watcher" / "data" / "labeled.jsonl", CODES)
+    assert len(items) >= 600
+    assert sum(1 for i in items if not i.case_types) >= len(items) / 3
+    assert {i.split for i in items} == {"train", "validation"}
+    assert len({i.id for i in items}) == len(items)
+
+
+def test_load_labeled_errors_name_the_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "1", "title": "ok"}\n{"id": "2", "title": "x", "case_types": ["H-1C"]}\n')
+    with pytest.raises(InputError, match="bad.jsonl:2: unknown case types"):
+        load_labeled(path, CODES)
+    path.write_text('{"id": "1", "title": "ok"}\nnot json\n')
+    with pytest.raises(InputError, match="bad.jsonl:2: not valid JSON"):
+        load_labeled(path)
+
+
+def test_metrics_and_trigger_words():
+    gold = [{"H-1B"}, {"TPS", "I-765"}, set()]
+    predicted = [{"H-1B"}, {"TPS"}, {"N-400"}]
+    report = score("x", gold, predicted, CODES)
+    assert (report.micro.tp, report.micro.fp, report.micro.fn) == (2, 1, 1)
+    assert report.per_code["I-765"].recall == 0 and report.present == ("I-765", "H-1B", "TPS")
+    trigger = TriggerWords(CASE_TYPES).predict([LabeledItem("1", "New Form I-765 edition", "")])
+    assert trigger == [{"I-765"}]
+
+
+def test_feedback_corrects_the_stored_matches():
+    labeled = [LabeledItem("a", "t", "s", ("TPS",), "train")]
+    feedback = [FeedbackLabel(7, "Title", "Summary", "I-765", True), FeedbackLabel(7, "Title", "Summary", "TPS", False)]
+    items = training_items(labeled, feedback, matched=lambda change_id: {"TPS", "PAROLE"})
+    assert items[-1] == LabeledItem("feedback:7", "Title", "Summary", ("I-765", "PAROLE"), "train", "feedback")
+
+
+def test_a_model_with_the_wrong_hash_is_refused(tmp_path):
+    (tmp_path / "model.safetensors").write_bytes(b"not the official weights")
+    encoder = Encoder(tmp_path, sha256="0" * 64)
+    with pytest.raises(ConfigError, match="has sha256 .* expected 0000"):
+        encoder.encode(["anything"])
+
+
+CSV = "matter_ref,case_type,team,status,priority_date,preference_category,chargeability_country\n"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("matter_ref,client_name,case_type,team\nM1,Jane Doe,H-1B,biz\n", "refusing column 'client_name'"),
+    ("matter_ref,A-Number,case_type,team\nM1,x,H-1B,biz\n", "refusing column 'A-Number'"),
+    (CSV + "M1,H-1B,biz,open,,,\nM2,H-1B,biz,open,,note A123456789,\n", "cases.csv:3: a value looks like an A-number"),
+    (CSV + "M1,H1,biz,open,,,\n", "cases.csv:2: case type 'H1' is neither a code nor an alias"),
+    (CSV + "M1,H-1B,biz,open,2020/01/01,,\n", "cases.csv:2: priority_date '2020/01/01' is not YYYY-MM-DD"),
+    (CSV + "M1,H-1B,biz,open,,,\nM1,TPS,biz,open,,,\n", "cases.csv:3: matter reference 'M1' appears twice"),
+    ("case_type,team\nH-1B,biz\n", "missing column for ref"),
+    ("", "empty file"),
+])
+def test_caseload_refuses_client_data_and_bad_rows(text, message):
+    with pytest.raises(InputError, match=message):
+        parse_caseload(text, "cases.csv", CODES, {"Work visa": "H-1B"})
+
+
+def test_caseload_maps_aliases_and_keeps_only_case_facts():
+    text = CSV + "M1,Work visa,business,open,2019-05-01,EB2,india\nM2,TPS,humanitarian,closed,,,\n"
+    matters = parse_caseload(text, "cases.csv", CODES, {"Work visa": "H-1B"})
+    assert [(m.ref, m.case_type, m.status, m.country) for m in matters] == [
+        ("M1", "H-1B", "open", "INDIA"), ("M2", "TPS", "closed", None)]

@@ -1,0 +1,143 @@
+"""CLI commands for matching and the caseload: classify, eval, retrain, feedback, cases import."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from . import app as app_module
+from .errors import InputError
+from .matching.evaluate import TriggerWords, ZeroShot, render_table, score
+from .matching.learned import load_labeled
+from .store import Store
+
+
+def _config(ctx: click.Context):
+    return app_module.load_config(ctx.obj["config_dir"], ctx.obj["db"])
+
+
+def _store(ctx: click.Context, config) -> Store:
+    store = Store(config.storage_path)  # the embedding cache lives here
+    ctx.call_on_close(store.close)
+    return store
+
+
+@click.command()
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON lines with id, title, summary (source, date, url optional).")
+@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def classify(ctx: click.Context, input_path: Path, output_path: Path) -> None:
+    """Predict case types for items; writes {"id", "case_types", "scores"} per line. Offline."""
+    config = _config(ctx)
+    codes = [c.code for c in config.case_types]
+    items = load_labeled(input_path)
+    start = time.perf_counter()
+    learned = app_module.build_learned(config, _store(ctx, config))
+    learned.train(app_module.training_set(config, _store(ctx, config)))
+    scores, chosen = learned.scores([i.title for i in items], [i.summary for i in items])
+    tmp = output_path.with_name(output_path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for item, row, picks in zip(items, scores, chosen):
+            out.write(json.dumps({"id": item.id, "case_types": [c for c, p in zip(codes, picks) if p],
+                                  "scores": {c: round(float(s), 4) for c, s in zip(codes, row)}}) + "\n")
+    tmp.replace(output_path)
+    click.echo(f"classified {len(items)} items in {time.perf_counter() - start:.1f}s -> {output_path}", err=True)
+
+
+@click.command("eval")
+@click.option("--labels", "labels_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Labeled JSON lines. Items with split=validation are evaluated (all items when none has a split).")
+@click.pass_context
+def evaluate(ctx: click.Context, labels_path: Path) -> None:
+    """Precision/recall/F1 per case type for the matcher and two baselines, trained on the bundled train split."""
+    config = _config(ctx)
+    codes = [c.code for c in config.case_types]
+    bundled = app_module.labeled_items(config)
+    train = [i for i in bundled if i.split == "train"]
+    items = load_labeled(labels_path, codes)
+    evaluated = [i for i in items if i.split == "validation"] or [i for i in items if not i.split]
+    train_ids = {i.id for i in train}
+    evaluated = [i for i in evaluated if i.id not in train_ids]  # never score an item the model learned from
+    if not evaluated:
+        raise InputError(f"{labels_path}: no items to evaluate (no validation split, and every item is in training)")
+    learned = app_module.build_learned(config, _store(ctx, config))
+    learned.train(train)
+    _, chosen = learned.scores([i.title for i in evaluated], [i.summary for i in evaluated])
+    gold = [set(i.case_types) for i in evaluated]
+    reports = [
+        score("matcher", gold, [{c for c, p in zip(codes, row) if p} for row in chosen], codes),
+        score("trigger words", gold, TriggerWords(config.case_types).predict(evaluated), codes),
+        score("zero-shot", gold, ZeroShot(config.case_types, learned.encoder).fit(train).predict(evaluated), codes),
+    ]
+    support = {c: sum(1 for g in gold if c in g) for c in codes}
+    click.echo(f"{len(evaluated)} items evaluated from {labels_path.name}; trained on {len(train)} labeled items\n")
+    click.echo(render_table(reports, codes, support))
+
+
+@click.command()
+@click.pass_context
+def retrain(ctx: click.Context) -> None:
+    """Train the matcher now on the labeled items and all feedback, and show what it learned."""
+    config = _config(ctx)
+    store = _store(ctx, config)
+    learned = app_module.build_learned(config, store)
+    items = app_module.training_set(config, store)
+    model = learned.train(items)
+    feedback = sum(1 for i in items if i.source == "feedback")
+    click.echo(f"trained on {len(items)} items ({feedback} from feedback)")
+    for code in model.codes:
+        kind = "signals only" if model.classifiers[code] is None else f"threshold {model.thresholds[code]:.2f}"
+        click.echo(f"  {code:<18} {model.positives[code]:>4} positives  {kind}")
+
+
+@click.command()
+@click.argument("change_id", type=int)
+@click.argument("code")
+@click.option("--relevant/--not-relevant", required=True, help="The attorney's judgement.")
+@click.pass_context
+def feedback(ctx: click.Context, change_id: int, code: str, relevant: bool) -> None:
+    """Record whether change CHANGE_ID matters to case type CODE; the next training folds it in."""
+    config = _config(ctx)
+    if code not in {c.code for c in config.case_types}:
+        raise InputError(f"feedback: unknown case type '{code}'")
+    store = _store(ctx, config)
+    if not store.changes.exists(change_id):
+        raise InputError(f"feedback: no change with id {change_id} (see `watcher changes`)")
+    with store.transaction():
+        store.feedback.record(change_id, code, relevant, datetime.now(timezone.utc))
+    click.echo(f"recorded: change {change_id} is {'relevant' if relevant else 'not relevant'} to {code}")
+
+
+@click.group()
+def cases() -> None:
+    """The firm's open matters (references and case facts only)."""
+
+
+@cases.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def cases_import(ctx: click.Context, file: Path) -> None:
+    """Replace the caseload with FILE.csv (matter_ref, case_type, team, status, ...)."""
+    from .matching.caseload import parse_caseload
+
+    config = _config(ctx)
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{file.name}: not UTF-8 text") from None
+    matters = parse_caseload(text, file.name, [c.code for c in config.case_types], config.matching.aliases)
+    store = _store(ctx, config)
+    with store.transaction():
+        store.matters.replace_all(matters, datetime.now(timezone.utc))
+    counts = store.matters.open_counts()
+    click.echo(f"imported {len(matters)} matters; open: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
+
+
+def register(group: click.Group) -> None:
+    for command in (classify, evaluate, retrain, feedback, cases):
+        group.add_command(command)

@@ -1,0 +1,114 @@
+"""Precision, recall and F1 per case type, micro and macro, for the matcher beside two baselines:
+trigger words (the case type's code, name and form numbers, as a generic change monitor would match) and
+zero-shot similarity of the item to the case-type description.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..config import CaseType
+from .citations import phrase
+from .encoder import Encoder
+from .learned import LabeledItem, best_threshold, embedding_text
+
+
+@dataclass(frozen=True)
+class Counts:
+    tp: int
+    fp: int
+    fn: int
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        return 2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.tp else 0.0
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    per_code: dict[str, Counts]
+    present: tuple[str, ...]  # codes with at least one gold positive: the ones macro-F1 averages
+
+    @property
+    def micro(self) -> Counts:
+        return Counts(*(sum(getattr(c, f) for c in self.per_code.values()) for f in ("tp", "fp", "fn")))
+
+    @property
+    def macro_f1(self) -> float:
+        return float(np.mean([self.per_code[c].f1 for c in self.present])) if self.present else 0.0
+
+
+def score(name: str, gold: Sequence[set[str]], predicted: Sequence[set[str]], codes: Sequence[str]) -> Report:
+    per_code = {}
+    for code in codes:
+        tp = sum(1 for g, p in zip(gold, predicted) if code in g and code in p)
+        fp = sum(1 for g, p in zip(gold, predicted) if code not in g and code in p)
+        fn = sum(1 for g, p in zip(gold, predicted) if code in g and code not in p)
+        per_code[code] = Counts(tp, fp, fn)
+    present = tuple(c for c in codes if any(c in g for g in gold))
+    return Report(name, per_code, present)
+
+
+class TriggerWords:
+    """What a generic change monitor does: match the code, the case-type name or a form number anywhere."""
+
+    def __init__(self, case_types: Sequence[CaseType]):
+        self.rules = [(c.code, [phrase(t) for t in {c.code, c.name, *c.forms}]) for c in case_types]
+
+    def predict(self, items: Sequence[LabeledItem]) -> list[set[str]]:
+        return [{code for code, patterns in self.rules if any(p.search(f"{i.title}\n{i.summary}") for p in patterns)}
+                for i in items]
+
+
+class ZeroShot:
+    """Cosine similarity to "name: description"; one global threshold, fitted on the training items."""
+
+    def __init__(self, case_types: Sequence[CaseType], encoder: Encoder):
+        self.codes = [c.code for c in case_types]
+        self.encoder = encoder
+        self.descriptions = encoder.encode([f"{c.name}: {c.description}" for c in case_types])
+        self.threshold = 0.5
+
+    def _similarity(self, items: Sequence[LabeledItem]) -> np.ndarray:
+        return self.encoder.encode([embedding_text(i.title, i.summary) for i in items]) @ self.descriptions.T
+
+    def fit(self, items: Sequence[LabeledItem]) -> "ZeroShot":
+        sims = self._similarity(items).ravel()
+        gold = np.array([[c in i.case_types for c in self.codes] for i in items]).ravel().astype(int)
+        self.threshold = best_threshold(sims, gold)
+        return self
+
+    def predict(self, items: Sequence[LabeledItem]) -> list[set[str]]:
+        sims = self._similarity(items)
+        return [{c for c, s in zip(self.codes, row) if s >= self.threshold} for row in sims]
+
+
+def render_table(reports: Sequence[Report], codes: Sequence[str], support: dict[str, int]) -> str:
+    """One row per case type: P/R/F1 of every method side by side, then micro and macro rows."""
+    head = f"{'case type':<18} {'n':>4}  " + "  ".join(f"{r.name[:18]:^20}" for r in reports)
+    sub = f"{'':<18} {'':>4}  " + "  ".join(f"{'P':>6}{'R':>7}{'F1':>7}" for _ in reports)
+    lines = [head, sub, "-" * len(sub)]
+    for code in codes:
+        if not support.get(code) and not any(r.per_code[code].fp for r in reports):
+            continue
+        cells = "  ".join(f"{r.per_code[code].precision:6.2f}{r.per_code[code].recall:7.2f}{r.per_code[code].f1:7.2f}"
+                          for r in reports)
+        lines.append(f"{code:<18} {support.get(code, 0):>4}  {cells}")
+    lines.append("-" * len(sub))
+    micro = "  ".join(f"{r.micro.precision:6.2f}{r.micro.recall:7.2f}{r.micro.f1:7.2f}" for r in reports)
+    lines.append(f"{'micro':<18} {sum(support.values()):>4}  {micro}")
+    lines.append(f"{'macro F1':<18} {len(reports[0].present):>4}  " +
+                 "  ".join(f"{'':6}{'':7}{r.macro_f1:7.2f}" for r in reports))
+    return "\n".join(lines)
