@@ -65,7 +65,7 @@ def test_a_crash_between_send_and_mark_resends_once_with_the_same_ref(tmp_path, 
     clock = Clock()
     store = Store(tmp_path / "w.db")
     with store.transaction():
-        store.outbox.enqueue(Message("W-3", "k", 1, "subject", "t", "<p>Ref: W-3</p>", ("hook",)), None, clock())
+        store.outbox.enqueue(Message("W-3", "k", 1, "subject", "text\nRef: W-3", "<p>Ref: W-3</p>", ("hook",)), None, clock())
         delivery = store.outbox.due(clock())[0]
         assert store.outbox.lease(delivery.id, clock(), clock() + timedelta(minutes=5))
     # ...the process died here after the provider accepted; the lease is still held:

@@ -25,7 +25,8 @@ def test_new_database_pragmas_and_mode(tmp_path):
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert (tmp_path / "w.db").stat().st_mode & 0o777 == 0o600
     assert [m["name"] for m in store.db["_sqlite_migrations"].rows] == ["0001_initial", "0002_source_health",
-                                                                          "0003_matching_and_caseload"]
+                                                                          "0003_matching_and_caseload",
+                                                                          "0004_urgency_digests_tasks"]
     store.close()
     Store(tmp_path / "w.db").close()  # reopening applies nothing twice
 

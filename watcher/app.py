@@ -72,11 +72,13 @@ def build_app(config: Config, *, kinds: Mapping[str, type[Source]] | None = None
               environ: Mapping[str, str] = os.environ, console: TextIO | None = None,
               now=utcnow) -> App:
     sources = build_sources(config, kinds)
-    targets = build_targets({t.name: config_module.resolve_secret(t, environ) for t in config.targets})
+    targets = build_targets({t.name: config_module.resolve_secret(t, environ) for t in config.targets},
+                            {t.name: t.format for t in config.targets})
     store = Store(config.storage_path)
     http = HttpClient(config.http, now=now)
     matcher = build_matcher(config, store)
     context = Context(store=store, http=http, matcher=matcher, routes=config.routes,
-                      targets=config.targets, now=now, ops_targets=config.ops_targets())
-    dispatcher = Dispatcher(store, targets, now=now, console=console)
+                      targets=config.targets, now=now, ops_targets=config.ops_targets(),
+                      due_days=config.training.due_days)
+    dispatcher = Dispatcher(store, targets, now=now, console=console, ops=config.ops_targets())
     return App(config=config, store=store, sources=sources, context=context, dispatcher=dispatcher)

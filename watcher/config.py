@@ -73,18 +73,40 @@ class HttpSettings:
     allow_loopback: bool = False
 
 
+FORMATS = ("auto", "email", "slack", "text")
+URGENCIES = ("INFO", "ACTION", "URGENT")
+MODES = ("immediate", "daily", "weekly")
+
+
 @dataclass(frozen=True)
 class TargetConfig:
     name: str
     tags: tuple[str, ...]
     url_env: str | None = None
     url_credential: str | None = None
+    format: str = "auto"            # auto: e-mail for mailto(s)://, safe text for everything else
+    team: str | None = None         # the team this target reaches (for matter references)
+    include_matter_refs: bool = False  # e-mail only: list the team's open matter references
 
 
 @dataclass(frozen=True)
 class RouteConfig:
     case_types: tuple[str, ...]  # ("*",) means every case type
     tags: tuple[str, ...]
+    min_urgency: str = "INFO"
+    mode: str = "immediate"      # or a daily / weekly digest
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    due_days: int = 7            # a task with no effective date is due this many days after the change
+
+
+@dataclass(frozen=True)
+class AgendaSettings:
+    tags: tuple[str, ...] = ()   # the training coordinators' targets
+    schedule: str | None = None  # crontab line (UTC) for sending the weekly agenda
+    meeting: str = "mon 15:00"   # weekday and UTC time of the briefing, for the calendar invite
 
 
 @dataclass(frozen=True)
@@ -108,6 +130,8 @@ class Config:
     targets: tuple[TargetConfig, ...]
     routes: tuple[RouteConfig, ...]
     ops_tags: tuple[str, ...] = ()  # targets with these tags hear about source health and dead letters
+    training: TrainingSettings = TrainingSettings()
+    agenda: AgendaSettings = AgendaSettings()
 
     def ops_targets(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.targets if set(t.tags) & set(self.ops_tags))
@@ -269,13 +293,19 @@ def _load_http(root: _Section) -> HttpSettings:
 def _load_targets(root: _Section) -> tuple[TargetConfig, ...]:
     targets = []
     for t in root.items("target"):
-        t.allow("name", "tags", "url_env", "url_credential", "url")
+        t.allow("name", "tags", "url_env", "url_credential", "url", "format", "team", "include_matter_refs")
         if "url" in t.data:
             raise t.error("secrets never live in the TOML: name an environment variable (url_env) "
                           "or a systemd credential (url_credential) that holds the apprise URL", "url")
         target = TargetConfig(name=t.text("name", required=True), tags=t.strings("tags"),
                               url_env=t.get("url_env", str, None),
-                              url_credential=t.get("url_credential", str, None))
+                              url_credential=t.get("url_credential", str, None),
+                              format=t.get("format", str, "auto"), team=t.get("team", str, None),
+                              include_matter_refs=t.get("include_matter_refs", bool, False))
+        if target.format not in FORMATS:
+            raise t.error(f"must be one of {', '.join(FORMATS)}", "format")
+        if target.include_matter_refs and not target.team:
+            raise t.error("matter references go only to a named team: set team", "include_matter_refs")
         if (target.url_env is None) == (target.url_credential is None):
             raise t.error("needs exactly one of url_env or url_credential")
         if not target.tags:
@@ -289,8 +319,13 @@ def _load_targets(root: _Section) -> tuple[TargetConfig, ...]:
 def _load_routes(root: _Section, codes: set[str], tags: set[str]) -> tuple[RouteConfig, ...]:
     routes = []
     for r in root.items("route"):
-        r.allow("case_types", "tags")
-        route = RouteConfig(case_types=r.strings("case_types", ("*",)), tags=r.strings("tags"))
+        r.allow("case_types", "tags", "min_urgency", "mode")
+        route = RouteConfig(case_types=r.strings("case_types", ("*",)), tags=r.strings("tags"),
+                            min_urgency=r.get("min_urgency", str, "INFO"), mode=r.get("mode", str, "immediate"))
+        if route.min_urgency not in URGENCIES:
+            raise r.error(f"must be one of {', '.join(URGENCIES)}", "min_urgency")
+        if route.mode not in MODES:
+            raise r.error(f"must be one of {', '.join(MODES)}", "mode")
         for code in route.case_types:
             if code != "*" and code not in codes:
                 raise r.error(f"unknown case type '{code}' (see case_types.toml)", "case_types")
@@ -362,7 +397,7 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
     if not directory.is_dir():
         raise ConfigError(f"{directory}: config directory not found")
     root = _read_toml(directory / "watcher.toml")
-    root.allow("storage", "http", "matching", "target", "route", "ops")
+    root.allow("storage", "http", "matching", "target", "route", "ops", "training", "agenda")
     storage = root.section("storage")
     storage.allow("path")
     http = _load_http(root)
@@ -377,6 +412,19 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
     for tag in ops_tags:
         if tag not in {t for target in targets for t in target.tags}:
             raise ops.error(f"no target carries tag '{tag}'", "tags")
+    training = root.section("training")
+    training.allow("due_days")
+    agenda = root.section("agenda")
+    agenda.allow("tags", "schedule", "meeting")
+    agenda_settings = AgendaSettings(tags=agenda.strings("tags"), schedule=agenda.get("schedule", str, None),
+                                     meeting=agenda.get("meeting", str, "mon 15:00"))
+    for tag in agenda_settings.tags:
+        if tag not in {t for target in targets for t in target.tags}:
+            raise agenda.error(f"no target carries tag '{tag}'", "tags")
+    if agenda_settings.schedule:
+        parse_schedule(_Section(agenda.file, agenda.path, {"schedule": agenda_settings.schedule}))
+    if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", agenda_settings.meeting):
+        raise agenda.error("must look like 'mon 15:00' (weekday, UTC time)", "meeting")
     method = matching.text("method", "keywords")
     if method not in ("keywords", "embedding"):
         raise matching.error(f"unknown method '{method}' (known: embedding, keywords)", "method")
@@ -402,6 +450,8 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
         targets=targets,
         routes=routes,
         ops_tags=ops_tags,
+        training=TrainingSettings(due_days=int(training.number("due_days", 7))),
+        agenda=agenda_settings,
     )
 
 

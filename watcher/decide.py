@@ -77,3 +77,18 @@ def delivery_retry_at(attempts: int, first_queued: datetime, now: datetime,
     delay = min(DELIVERY_BACKOFF_BASE * 2 ** min(max(attempts - 1, 0), 16), DELIVERY_BACKOFF_CAP)
     jitter = (rng or random).uniform(0, 0.2) * delay
     return now + delay + jitter
+
+
+DIGEST_HOUR = 12  # UTC: digests go out once a day (daily) or on Mondays (weekly) at this hour
+
+
+def next_digest(now: datetime, mode: str) -> datetime:
+    """When a digest of this mode next goes out; "immediate" is now."""
+    if mode == "immediate":
+        return now
+    slot = now.replace(hour=DIGEST_HOUR, minute=0, second=0, microsecond=0)
+    if mode == "daily":
+        return slot if slot > now else slot + timedelta(days=1)
+    days = (0 - slot.weekday()) % 7  # Monday
+    slot += timedelta(days=days)
+    return slot if slot > now else slot + timedelta(days=7)

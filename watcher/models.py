@@ -95,7 +95,10 @@ class Match:
 
 @dataclass(frozen=True)
 class Message:
-    """One alert, addressed to named targets. `ref` is short and stable so a rare repeat is recognisable."""
+    """One message, addressed to named targets. `ref` is short and stable so a rare repeat is recognisable.
+
+    `schedule` says, per target, whether it goes out at once or in that target's daily or weekly digest.
+    """
 
     ref: str
     item_key: str
@@ -104,6 +107,26 @@ class Message:
     text: str
     html: str
     targets: tuple[str, ...]
+    kind: str = "alert"          # alert | health | dead-letter | agenda
+    urgency: str = "INFO"
+    schedule: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainingTask:
+    """What a team must learn because of a change: created for each ACTION or URGENT change and team."""
+
+    key: str
+    item_key: str
+    version: int
+    team: str
+    title: str
+    brief: str
+    checklist: tuple[str, ...]
+    audience: str
+    due: str          # YYYY-MM-DD
+    urgency: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -118,6 +141,8 @@ class Delivery:
     html: str
     attempts: int
     first_queued_at: datetime
+    digest: str | None = None
+    kind: str = "alert"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,9 @@ from .errors import FetchError, WatcherError
 from .http import HttpClient
 from .matching.matcher import Matcher
 from .models import Decision, Match, SourceRun, Status
-from .notify.alerts import CONSOLE, compose
+from .notify.alerts import CONSOLE, compose, message_ref
+from .notify.training import compose_tasks
+from .urgency import urgency
 from .notify.health import compose_health
 from .sources.base import Source
 from .store import CycleResult, Store
@@ -34,6 +36,7 @@ class Context:
     targets: Sequence[TargetConfig]
     now: Callable[[], datetime]
     ops_targets: tuple[str, ...] = ()  # who hears about source health (console when no target exists)
+    due_days: int = 7                  # training tasks without an effective date
 
 
 def run_source(ctx: Context, source: Source, *, force: bool = False) -> SourceRun:
@@ -95,21 +98,25 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     elsewhere = ctx.store.changes.urls_elsewhere(source_id, [d.change.url for d in decisions
                                                              if d.status is Status.NEW])
     matches: dict[str, list[Match]] = {}
-    messages = []
+    messages, tasks = [], []
     open_matters = ctx.store.matters.open_counts()
     for decision in decisions:
         if decision.status is Status.UNCHANGED:
             continue
-        matches[decision.change.item_key] = ctx.matcher.match(decision.change)
+        found = matches[decision.change.item_key] = ctx.matcher.match(decision.change)
         announced_elsewhere = decision.status is Status.NEW and decision.change.url in elsewhere
-        if not baseline and not announced_elsewhere:  # the first successful fetch is a silent baseline (C4)
-            message = compose(decision, matches[decision.change.item_key], ctx.routes, ctx.targets, open_matters)
-            if message:
-                messages.append(message)
+        if baseline or announced_elsewhere or not found:  # the first successful fetch is a silent baseline (C4)
+            continue
+        matters = ctx.store.matters.open_matters([m.case_type for m in found])
+        level = urgency(decision.change, found, open_matters, now)
+        ref = message_ref(source_id, decision.change.item_key, decision.version)
+        new_tasks = compose_tasks(decision, found, level, matters, now, ctx.due_days, ref)
+        tasks += new_tasks
+        messages += compose(decision, found, ctx.routes, ctx.targets, open_matters, level, new_tasks, matters)
     ctx.store.commit_cycle(CycleResult(
         source_id=source_id, decisions=decisions, matches=matches, messages=messages,
         validators=fetched.validators, baseline=baseline, item_count=len(changes),
-        unconditional=not conditional), now)
+        unconditional=not conditional, tasks=tasks), now)
     new, updated = _count(decisions, Status.NEW), _count(decisions, Status.UPDATED)
     return SourceRun(source_id, "baseline" if baseline else "ok", new=new, updated=updated,
                      messages=len(messages), bytes_received=sum(d.bytes_received for d in documents))

@@ -1,4 +1,4 @@
-"""Pure composition of alerts: a Decision plus its matches and the routes -> Messages."""
+"""Pure composition of alerts: a Decision plus its matches, urgency and the routes -> Messages."""
 
 from __future__ import annotations
 
@@ -6,40 +6,77 @@ import hashlib
 from typing import Mapping, Sequence
 
 from ..config import RouteConfig, TargetConfig
-from ..models import Decision, Match, Message, Status
+from ..models import Decision, Match, Matter, Message, Status, TrainingTask
+from ..urgency import Urgency
+from .bulletin import bulletin_impact
 from .render import render_alert
 
 CONSOLE = "console"
+_MODE_RANK = {"immediate": 0, "daily": 1, "weekly": 2}
 
 
-def message_ref(source_id: str, item_key: str, version: int) -> str:
+def message_ref(source_id: str, item_key: str, version: int | str) -> str:
     """Short and stable: the same change version always gets the same Ref, across retries and restarts."""
     digest = hashlib.sha256(f"{source_id}\x00{item_key}\x00{version}".encode()).hexdigest()
     return f"W-{digest[:10].upper()}"
 
 
-def route_targets(matches: Sequence[Match], routes: Sequence[RouteConfig],
-                  targets: Sequence[TargetConfig]) -> tuple[str, ...]:
-    """Names of the targets that should hear about a change with these matches (console when none exist)."""
+def route_targets(matches: Sequence[Match], urgency: Urgency, routes: Sequence[RouteConfig],
+                  targets: Sequence[TargetConfig]) -> dict[str, str]:
+    """Target name -> delivery mode for a change with these matches (console when no target exists)."""
     if not matches:
-        return ()
+        return {}
     if not targets:
-        return (CONSOLE,)
+        return {CONSOLE: "immediate"}
     codes = {m.case_type for m in matches}
-    tags = {tag for route in routes if "*" in route.case_types or codes & set(route.case_types)
-            for tag in route.tags}
-    return tuple(t.name for t in targets if tags & set(t.tags))
+    modes: dict[str, str] = {}
+    for route in routes:
+        if not ("*" in route.case_types or codes & set(route.case_types)):
+            continue
+        if urgency < Urgency[route.min_urgency]:
+            continue
+        for target in targets:
+            if set(target.tags) & set(route.tags):
+                current = modes.get(target.name)
+                if current is None or _MODE_RANK[route.mode] < _MODE_RANK[current]:
+                    modes[target.name] = route.mode  # the most immediate route wins
+    return modes
 
 
 def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[RouteConfig],
-            targets: Sequence[TargetConfig], open_matters: Mapping[str, int] | None = None) -> Message | None:
+            targets: Sequence[TargetConfig], open_matters: Mapping[str, int] | None = None,
+            urgency: Urgency = Urgency.INFO, tasks: Sequence[TrainingTask] = (),
+            matters: Sequence[Matter] = ()) -> list[Message]:
+    """One message for every routed target; a team target that opted in gets its own variant listing that
+    team's open matter references (e-mail only, never a client name: matters carry none)."""
     if decision.status is Status.UNCHANGED:
-        return None
-    names = route_targets(matches, routes, targets)
-    if not names:
-        return None
+        return []
+    schedule = route_targets(matches, urgency, routes, targets)
+    if not schedule:
+        return []
     change = decision.change
     ref = message_ref(change.source_id, change.item_key, decision.version)
-    subject, text, html = render_alert(decision, matches, ref, open_matters or {})
-    return Message(ref=ref, item_key=change.item_key, version=decision.version, subject=subject,
-                   text=text, html=html, targets=names)
+    impact = bulletin_impact(change, matters) if change.kind == "visa_bulletin" else None
+    by_name = {t.name: t for t in targets}
+    with_refs = [n for n in schedule if n in by_name and by_name[n].include_matter_refs
+                 and by_name[n].format in ("auto", "email")]
+    plain = tuple(n for n in schedule if n not in with_refs)
+    messages = []
+    if plain:
+        messages.append(_message(decision, matches, ref, open_matters or {}, urgency, tasks, impact, (), plain,
+                                 schedule))
+    for name in with_refs:
+        team = by_name[name].team
+        codes = {m.case_type for m in matches}
+        refs = tuple(m.ref for m in matters if m.team == team and m.case_type in codes)
+        team_ref = f"{ref}-{hashlib.sha256(team.encode()).hexdigest()[:4].upper()}"
+        messages.append(_message(decision, matches, team_ref, open_matters or {}, urgency, tasks, impact, refs,
+                                 (name,), schedule))
+    return messages
+
+
+def _message(decision, matches, ref, open_matters, urgency, tasks, impact, matter_refs, names, schedule) -> Message:
+    subject, text, html = render_alert(decision, matches, ref, open_matters, urgency, tasks, impact, matter_refs)
+    return Message(ref=ref, item_key=decision.change.item_key, version=decision.version, subject=subject, text=text,
+                   html=html, targets=tuple(names), kind="alert", urgency=urgency.name,
+                   schedule={n: schedule[n] for n in names})

@@ -14,13 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
-from ..models import Decision, Match, Message, Status, Validators
+from ..models import Decision, Match, Message, Status, TrainingTask, Validators
 from .changes import Changes
 from .matching import Embeddings, Feedback, Matters
 from .outbox import Outbox
 from .runs import Runs
 from .schema import open_database
 from .sources import SourceStates
+from .tasks import Tasks
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class CycleResult:
     baseline: bool
     item_count: int
     unconditional: bool
+    tasks: Sequence[TrainingTask] = ()
 
 
 class Store:
@@ -49,6 +51,7 @@ class Store:
         self.embeddings = Embeddings(self.db, self.lock)
         self.feedback = Feedback(self.db)
         self.matters = Matters(self.db)
+        self.tasks = Tasks(self.db)
 
     def close(self) -> None:
         with self.lock:
@@ -70,6 +73,8 @@ class Store:
                 self.changes.save_matches(change_ids[key], decision.version, cycle.matches.get(key, ()))
             for message in cycle.messages:
                 self.outbox.enqueue(message, change_ids.get(message.item_key), now)
+            for task in cycle.tasks:
+                self.tasks.add(task, change_ids.get(task.item_key), now)
             # The baseline counts as news: it starts the clock that "silent" is measured against.
             new_items = any(d.status is Status.NEW for d in cycle.decisions)
             self.sources.record_success(

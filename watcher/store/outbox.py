@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from ..decide import next_digest
 from ..models import Delivery, Message
 from .timefmt import from_text, to_text
 
@@ -35,14 +36,14 @@ class Outbox:
 
     def due(self, now: datetime, limit: int = 100) -> list[Delivery]:
         rows = self._db.query(
-            """SELECT d.id, d.target, d.attempts, d.queued_at, m.ref, m.subject, m.text, m.html
+            """SELECT d.id, d.target, d.attempts, d.queued_at, d.digest, m.ref, m.subject, m.text, m.html, m.kind
                FROM deliveries d JOIN messages m ON m.id = d.message_id
                WHERE (d.status = 'pending' AND d.next_attempt_at <= :now)
                   OR (d.status = 'sending' AND d.lease_until <= :now)
                ORDER BY d.id LIMIT :limit""", {"now": to_text(now), "limit": limit})
         return [Delivery(id=r["id"], message_ref=r["ref"], target=r["target"], subject=r["subject"],
                          text=r["text"], html=r["html"], attempts=r["attempts"],
-                         first_queued_at=from_text(r["queued_at"])) for r in rows]
+                         first_queued_at=from_text(r["queued_at"]), digest=r["digest"], kind=r["kind"]) for r in rows]
 
     def lease(self, delivery_id: int, now: datetime, until: datetime) -> bool:
         """Claim a row before sending; False when another sender holds it or it is already done."""
@@ -68,6 +69,9 @@ class Outbox:
     def _attempt(self, delivery_id: int, now: datetime, error: str | None) -> None:
         self._db["delivery_attempts"].insert(
             {"delivery_id": delivery_id, "at": to_text(now), "ok": int(error is None), "error": error})
+
+    def dead_letters(self) -> int:
+        return self._db.execute("SELECT count(*) FROM deliveries WHERE status = 'dead'").fetchone()[0]
 
     def counts(self) -> dict[str, int]:
         return {r["status"]: r["n"] for r in

@@ -104,6 +104,20 @@ def _matching_and_caseload(db: Database) -> None:
     db.execute("CREATE INDEX matters_case_type ON matters (case_type, status)")
 
 
+@migration("0004_urgency_digests_tasks")
+def _urgency_digests_tasks(db: Database) -> None:
+    db.execute("ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'alert'")
+    db.execute("ALTER TABLE messages ADD COLUMN urgency TEXT NOT NULL DEFAULT 'INFO'")
+    db.execute("ALTER TABLE deliveries ADD COLUMN digest TEXT")  # NULL: immediate; daily | weekly
+    db.execute("""CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, change_id INTEGER REFERENCES changes(id),
+        version INTEGER NOT NULL, team TEXT NOT NULL, title TEXT NOT NULL, brief TEXT NOT NULL,
+        checklist TEXT NOT NULL, audience TEXT NOT NULL, due TEXT NOT NULL, urgency TEXT NOT NULL, url TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'acknowledged', 'done')),
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX tasks_status ON tasks (status, due)")
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if new) and migrate; raises StorageError instead of ever damaging a foreign file."""
     path = Path(path)

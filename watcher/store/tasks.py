@@ -1,0 +1,85 @@
+"""Training tasks, and the alerted changes a briefing agenda is built from."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from ..models import TrainingTask
+from .timefmt import to_text
+
+STATUSES = ("open", "acknowledged", "done")
+
+
+@dataclass(frozen=True)
+class StoredTask:
+    id: int
+    task: TrainingTask
+    status: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class AlertedChange:
+    """A change that was announced (not a baseline item), as the agenda needs it."""
+
+    change_id: int
+    title: str
+    summary: str
+    url: str
+    source_id: str
+    kind: str
+    urgency: str
+    announced_at: str
+    case_types: tuple[str, ...]
+    rationale: str
+
+
+class Tasks:
+    def __init__(self, db: Database):
+        self._db = db
+
+    def add(self, task: TrainingTask, change_id: int | None, now: datetime) -> None:
+        self._db.execute(
+            """INSERT INTO tasks (key, change_id, version, team, title, brief, checklist, audience, due, urgency, url,
+                                  created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING""",
+            [task.key, change_id, task.version, task.team, task.title, task.brief, json.dumps(task.checklist),
+             task.audience, task.due, task.urgency, task.url, to_text(now), to_text(now)])
+
+    def listing(self, status: str | None = None, team: str | None = None) -> list[StoredTask]:
+        sql, params = "SELECT * FROM tasks WHERE 1 = 1", []
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        if team:
+            sql += " AND (team = ? OR team = 'all')"
+            params.append(team)
+        return [StoredTask(r["id"], TrainingTask(r["key"], "", r["version"], r["team"], r["title"], r["brief"],
+                                                 tuple(json.loads(r["checklist"])), r["audience"], r["due"],
+                                                 r["urgency"], r["url"]), r["status"], r["created_at"])
+                for r in self._db.query(sql + " ORDER BY due, id", params)]
+
+    def set_status(self, task_id: int, status: str, now: datetime) -> bool:
+        cursor = self._db.execute("UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?",
+                                  [status, to_text(now), task_id])
+        return cursor.rowcount == 1
+
+    def alerted_between(self, start: datetime, end: datetime) -> list[AlertedChange]:
+        rows = self._db.query(
+            """SELECT c.id, c.title, c.summary, c.url, c.source_id, c.kind, min(m.created_at) AS announced,
+                      max(CASE m.urgency WHEN 'URGENT' THEN 2 WHEN 'ACTION' THEN 1 ELSE 0 END) AS level,
+                      (SELECT group_concat(x.case_type, ',') FROM matches x
+                        WHERE x.change_id = c.id AND x.version = c.version) AS codes,
+                      (SELECT x.rationale FROM matches x WHERE x.change_id = c.id AND x.version = c.version
+                        ORDER BY x.score DESC LIMIT 1) AS rationale
+               FROM messages m JOIN changes c ON c.id = m.change_id
+               WHERE m.kind = 'alert' AND m.created_at >= ? AND m.created_at < ?
+               GROUP BY c.id ORDER BY announced""", [to_text(start), to_text(end)])
+        names = {0: "INFO", 1: "ACTION", 2: "URGENT"}
+        return [AlertedChange(r["id"], r["title"], r["summary"], r["url"], r["source_id"], r["kind"],
+                              names[r["level"]], r["announced"], tuple(sorted(filter(None, (r["codes"] or "").split(",")))),
+                              r["rationale"] or "") for r in rows]
