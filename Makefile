@@ -9,7 +9,7 @@ TORCH_PIP_ARGS ?=
 DB ?= var/watcher.db
 CONFIG ?= config
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench clean screenshots
 
 install: $(VENV)/.installed
 
@@ -32,3 +32,6 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+screenshots: install
+	$(BIN)/python scripts/screenshots.py var/screenshots

@@ -166,9 +166,11 @@ def parse(kind: str, file: Path, url: str) -> None:
         click.echo(json.dumps(record, ensure_ascii=False, default=str))
 
 
-from .cli_matching import register  # noqa: E402  (commands defined there, registered on the group here)
+from .cli_matching import register as register_matching  # noqa: E402  (commands defined there)
+from .cli_notify import register as register_notify  # noqa: E402
 
-register(main)
+register_matching(main)
+register_notify(main)
 
 if __name__ == "__main__":
     main()

@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from .app import App
 from .config import Schedule
+from .notify.weekly import queue_weekly_agenda
 from .pipeline import run_source
 from .sources.base import Source
 
@@ -77,6 +78,14 @@ class Service:
                 next_run_time=now + timedelta(seconds=random.uniform(1, FIRST_RUN_SPREAD)))
         self.scheduler.add_job(self.dispatch, IntervalTrigger(seconds=DISPATCH_EVERY.total_seconds()),
                                id="dispatch", replace_existing=True)
+        if self.app.config.agenda.schedule:
+            self.scheduler.add_job(self.weekly_agenda, _cron(self.app.config.agenda.schedule, 0), id="agenda",
+                                   replace_existing=True, misfire_grace_time=6 * 3600)
+
+    def weekly_agenda(self) -> None:
+        if not self.stop.is_set():
+            queue_weekly_agenda(self.app.store, self.app.config, self.app.context.now())
+            self.dispatch()
 
     def poll(self, source: Source) -> None:
         if self.stop.is_set():

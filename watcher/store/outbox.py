@@ -21,17 +21,24 @@ class Outbox:
         self._db = db
 
     def enqueue(self, message: Message, change_id: int | None, now: datetime) -> int:
-        """Insert the message and its delivery rows; a message already queued (same ref) is left alone."""
+        """Insert the message and its delivery rows; a message already queued (same ref) is left alone.
+
+        A target that takes this message in a digest gets a row due at its next digest time.
+        """
         self._db.execute(
             # ON CONFLICT, not OR IGNORE: OR IGNORE would also swallow a NOT NULL violation.
-            "INSERT INTO messages (ref, change_id, version, subject, text, html, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ref) DO NOTHING",
-            [message.ref, change_id, message.version, message.subject, message.text, message.html, to_text(now)])
+            "INSERT INTO messages (ref, change_id, version, subject, text, html, created_at, kind, urgency) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ref) DO NOTHING",
+            [message.ref, change_id, message.version, message.subject, message.text, message.html, to_text(now),
+             message.kind, message.urgency])
         message_id = self._db.execute("SELECT id FROM messages WHERE ref = ?", [message.ref]).fetchone()[0]
         for target in message.targets:
+            mode = message.schedule.get(target, "immediate")
             self._db.execute(
-                "INSERT INTO deliveries (message_id, target, status, next_attempt_at, queued_at) "
-                "VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (message_id, target) DO NOTHING", [message_id, target, to_text(now), to_text(now)])
+                "INSERT INTO deliveries (message_id, target, status, next_attempt_at, queued_at, digest) "
+                "VALUES (?, ?, 'pending', ?, ?, ?) ON CONFLICT (message_id, target) DO NOTHING",
+                [message_id, target, to_text(next_digest(now, mode)), to_text(now),
+                 None if mode == "immediate" else mode])
         return message_id
 
     def due(self, now: datetime, limit: int = 100) -> list[Delivery]:
