@@ -72,7 +72,25 @@ def run(ctx: click.Context) -> None:
     """Run the service: poll every source on its schedule and deliver alerts, until SIGTERM or Ctrl-C."""
     from .scheduler import Service
 
-    Service(_app(ctx)).serve()
+    app = _app(ctx)
+    train = getattr(app.context.matcher, "train", None)
+    if train:  # load the model and train before READY=1, not on the first change of the day
+        train()
+    Service(app).serve()
+
+
+@main.command()
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, destination: Path) -> None:
+    """A consistent copy of the database (VACUUM INTO, then an atomic rename); safe while the service runs."""
+    from .store import Store
+
+    cfg = app_module.load_config(ctx.obj["config_dir"], ctx.obj["db"])
+    store = Store(cfg.storage_path)
+    ctx.call_on_close(store.close)
+    written = store.backup(destination)
+    click.echo(f"backup written: {written} ({written.stat().st_size} bytes)")
 
 
 @main.command()

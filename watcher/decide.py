@@ -33,6 +33,14 @@ def source_health(state: SourceState, now: datetime, silent_after: timedelta | N
     return "ok"
 
 
+MASS_CHANGE_MIN = 10        # at least this many new items in one fetch ...
+MASS_CHANGE_SHARE = 0.3     # ... and more than this share of the feed: an id scheme change, not news (C3)
+
+
+def mass_change(new: int, total: int) -> bool:
+    return new >= MASS_CHANGE_MIN and new > MASS_CHANGE_SHARE * total
+
+
 def classify(changes: Iterable[Change], stored: Mapping[str, StoredVersion]) -> list[Decision]:
     """NEW when the key is unknown, UPDATED (version n+1) when its content hash moved, else UNCHANGED."""
     decisions = []

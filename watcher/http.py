@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from .config import HttpSettings, host_allowed
@@ -49,6 +50,48 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
     return min(max(when, now), now + MAX_RETRY_AFTER)
 
 
+# 100.64.0.0/10 (CGNAT) is spelled out: ipaddress.is_global has treated it differently across Python versions.
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+
+def address_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    if address.is_loopback:
+        return allow_loopback
+    if isinstance(address, ipaddress.IPv4Address) and address in _CGNAT:
+        return False
+    return address.is_global and not address.is_multicast
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """Resolves the host itself, refuses non-public addresses, and connects to the address it checked.
+
+    Checking at connect time, on every connection (so on every redirect hop too), leaves no window for DNS
+    rebinding between a check and the connect. TLS still verifies the certificate against the hostname:
+    httpcore takes server_hostname from the request, not from the address connected to.
+    """
+
+    def __init__(self, allow_loopback: bool):
+        super().__init__()
+        self.allow_loopback = allow_loopback
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise httpcore.ConnectError(f"name resolution failed for {host}: {exc}") from exc
+        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        refused = [a for a in addresses if not address_allowed(a, self.allow_loopback)]
+        if refused:
+            raise BlockedAddress(f"{host} resolves to non-public address {refused[0]}")
+        return super().connect_tcp(str(addresses[0]), port, timeout, local_address, socket_options)
+
+
+class BlockedAddress(httpcore.ConnectError):
+    pass
+
+
 class HttpClient:
     """A small wrapper around one httpx.Client; `clock` is injectable so the deadline is testable."""
 
@@ -60,11 +103,14 @@ class HttpClient:
         verify: ssl.SSLContext | bool = True
         if settings.ca_bundle:
             verify = ssl.create_default_context(cafile=settings.ca_bundle)
+        transport = httpx.HTTPTransport(verify=verify, trust_env=False, retries=1)
+        # httpx has no public hook for the network backend; the pool is where httpcore takes it.
+        transport._pool._network_backend = GuardedBackend(settings.allow_loopback)
         self._client = httpx.Client(
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
             follow_redirects=False,  # each hop is re-validated below
-            verify=verify,
+            transport=transport,
             trust_env=False,  # no proxy or CA from the environment sneaks in
         )
 
@@ -102,10 +148,7 @@ class HttpClient:
             raise FetchError("refused_url", f"refusing non-public address {host}")
 
     def _address_allowed(self, host: str) -> bool:
-        address = ipaddress.ip_address(host)
-        if address.is_loopback:
-            return self.settings.allow_loopback
-        return address.is_global
+        return address_allowed(ipaddress.ip_address(host), self.settings.allow_loopback)
 
     def _send(self, url: str, headers: dict[str, str], start: float) -> _Response:
         try:
@@ -178,6 +221,8 @@ def new_validators(headers: dict[str, str], status: int, sent: Validators | None
 
 
 def classify_transport_error(url: str, exc: httpx.HTTPError) -> FetchError:
+    if "resolves to non-public address" in str(exc):
+        return FetchError("refused_url", f"{url}: SSRF blocked: {exc}")
     if isinstance(exc, httpx.TimeoutException):
         return FetchError("timeout", f"{url}: {type(exc).__name__}")
     cause = exc.__cause__ or exc.__context__
@@ -185,7 +230,8 @@ def classify_transport_error(url: str, exc: httpx.HTTPError) -> FetchError:
     while cause is not None and len(chain) < 6:
         chain.append(cause)
         cause = cause.__cause__ or cause.__context__
-    if any(isinstance(c, socket.gaierror) for c in chain) or "Name or service not known" in str(exc) \
+    if any(isinstance(c, socket.gaierror) for c in chain) or "name resolution failed" in str(exc) \
+            or "Name or service not known" in str(exc) \
             or "Temporary failure in name resolution" in str(exc):
         return FetchError("dns", f"{url}: name resolution failed")
     if any(isinstance(c, ssl.SSLError) for c in chain) or "CERTIFICATE_VERIFY_FAILED" in str(exc):

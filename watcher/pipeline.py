@@ -7,6 +7,7 @@ fetch (I/O) -> parse (pure) -> classify (pure) -> match -> compose (pure) -> one
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Sequence
@@ -20,7 +21,7 @@ from .models import Decision, Match, SourceRun, Status
 from .notify.alerts import CONSOLE, compose, message_ref
 from .notify.training import compose_tasks
 from .urgency import urgency
-from .notify.health import compose_health
+from .notify.health import compose_health, compose_mass_change
 from .sources.base import Source
 from .store import CycleResult, Store
 
@@ -40,7 +41,19 @@ class Context:
 
 
 def run_source(ctx: Context, source: Source, *, force: bool = False) -> SourceRun:
-    """One cycle. `force` ignores the backoff window (used by `watcher check`)."""
+    """One cycle. `force` ignores the backoff window (used by `watcher check`).
+
+    A database that cannot be written (locked past busy_timeout, full, read-only) fails the cycle as a whole:
+    nothing of it was committed, so the next tick simply tries again.
+    """
+    try:
+        return _run_source(ctx, source, force)
+    except sqlite3.Error as exc:
+        log.error("source %s: database error, cycle not recorded, retried next tick: %s", source.config.id, exc)
+        return SourceRun(source.config.id, "error", error_class="storage", error_message=str(exc))
+
+
+def _run_source(ctx: Context, source: Source, force: bool) -> SourceRun:
     started = ctx.now()
     state = ctx.store.sources.get(source.config.id)
     if not force and not decide.is_due(state, started):
@@ -60,6 +73,10 @@ def run_source(ctx: Context, source: Source, *, force: bool = False) -> SourceRu
     return run
 
 
+def _ops(ctx: Context) -> tuple[str, ...]:
+    return ctx.ops_targets if ctx.targets else (CONSOLE,)
+
+
 def _primary_down(ctx: Context, primaries: Sequence[str]) -> bool:
     return any(ctx.store.sources.get(p).health in ("failing", "parser_broken") for p in primaries)
 
@@ -70,7 +87,7 @@ def _update_health(ctx: Context, source: Source, now: datetime) -> None:
     health = decide.source_health(state, now, source.config.silent_after)
     if health == state.health:
         return
-    targets = ctx.ops_targets if ctx.targets else (CONSOLE,)
+    targets = _ops(ctx)
     message = compose_health(state, health, now, targets, source.config.name)
     with ctx.store.transaction():
         ctx.store.sources.set_health(source.config.id, health, now)
@@ -99,13 +116,15 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
                                                              if d.status is Status.NEW])
     matches: dict[str, list[Match]] = {}
     messages, tasks = [], []
+    new_count = _count(decisions, Status.NEW)
+    mass = not baseline and decide.mass_change(new_count, len(changes))
     open_matters = ctx.store.matters.open_counts()
     for decision in decisions:
         if decision.status is Status.UNCHANGED:
             continue
         found = matches[decision.change.item_key] = ctx.matcher.match(decision.change)
         announced_elsewhere = decision.status is Status.NEW and decision.change.url in elsewhere
-        if baseline or announced_elsewhere or not found:  # the first successful fetch is a silent baseline (C4)
+        if baseline or mass or announced_elsewhere or not found:  # the first fetch is a silent baseline (C4)
             continue
         matters = ctx.store.matters.open_matters([m.case_type for m in found])
         level = urgency(decision.change, found, open_matters, now)
@@ -113,6 +132,10 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
         new_tasks = compose_tasks(decision, found, level, matters, now, ctx.due_days, ref)
         tasks += new_tasks
         messages += compose(decision, found, ctx.routes, ctx.targets, open_matters, level, new_tasks, matters)
+    if mass:
+        log.warning("source %s: %d of %d items new at once; client alerts held", source_id, new_count, len(changes))
+        held = compose_mass_change(source_id, new_count, len(changes), now, _ops(ctx))
+        messages = [held] if held else []
     ctx.store.commit_cycle(CycleResult(
         source_id=source_id, decisions=decisions, matches=matches, messages=messages,
         validators=fetched.validators, baseline=baseline, item_count=len(changes),

@@ -9,9 +9,11 @@ in memory only; what must survive a restart (validators, backoff, last success) 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import signal
 import threading
+import time
 from datetime import timedelta
 from typing import Callable
 
@@ -25,9 +27,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from .app import App
 from .config import Schedule
+from .notify.health import compose_heartbeat
 from .notify.weekly import queue_weekly_agenda
 from .pipeline import run_source
 from .sources.base import Source
+from .systemd import notify, watchdog_seconds
 
 log = logging.getLogger(__name__)
 DISPATCH_EVERY = timedelta(minutes=1)
@@ -55,11 +59,19 @@ def misfire_grace(schedule: Schedule) -> int:
     return 3600
 
 
+HEARTBEAT = "0 7 * * *"  # UTC, daily
+PROGRESS_WINDOW = 3 * DISPATCH_EVERY.total_seconds()  # no job completed for this long: the watchdog starves
+
+
 class Service:
-    def __init__(self, app: App, *, on_cycle: Callable[[], None] = lambda: None):
+    def __init__(self, app: App, *, on_cycle: Callable[[], None] = lambda: None,
+                 clock: Callable[[], float] = time.monotonic, environ=os.environ):
         self.app = app
         self.stop = threading.Event()
-        self.on_cycle = on_cycle  # feeds the systemd watchdog only when a cycle really completed
+        self.on_cycle = on_cycle
+        self.clock = clock
+        self.environ = environ
+        self.last_progress = clock()
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
@@ -78,9 +90,23 @@ class Service:
                 next_run_time=now + timedelta(seconds=random.uniform(1, FIRST_RUN_SPREAD)))
         self.scheduler.add_job(self.dispatch, IntervalTrigger(seconds=DISPATCH_EVERY.total_seconds()),
                                id="dispatch", replace_existing=True)
+        self.scheduler.add_job(self.heartbeat, _cron(HEARTBEAT, 0), id="heartbeat", replace_existing=True,
+                               misfire_grace_time=6 * 3600)
         if self.app.config.agenda.schedule:
             self.scheduler.add_job(self.weekly_agenda, _cron(self.app.config.agenda.schedule, 0), id="agenda",
                                    replace_existing=True, misfire_grace_time=6 * 3600)
+
+    def heartbeat(self) -> None:
+        """The daily sign of life to the ops targets (G3)."""
+        if self.stop.is_set():
+            return
+        store, context = self.app.store, self.app.context
+        targets = context.ops_targets if context.targets else ("console",)
+        message = compose_heartbeat(store.sources.all(), store.outbox.counts(), context.now(), targets)
+        if message:
+            with store.transaction():
+                store.outbox.enqueue(message, None, context.now())
+        self.dispatch()
 
     def weekly_agenda(self) -> None:
         if not self.stop.is_set():
@@ -91,6 +117,7 @@ class Service:
         if self.stop.is_set():
             return
         run = run_source(self.app.context, source)
+        self.last_progress = self.clock()
         log.info("source %s: %s new=%d updated=%d messages=%d%s", run.source_id, run.outcome, run.new,
                  run.updated, run.messages, f" error={run.error_class}: {run.error_message}" if run.error_class else "")
         self.dispatch()
@@ -99,8 +126,20 @@ class Service:
     def dispatch(self) -> None:
         if not self.stop.is_set():
             result = self.app.dispatcher.run()
+            self.last_progress = self.clock()  # the dispatcher runs every minute on the same worker
             if result.sent or result.failed or result.dead:
                 log.info("dispatch: sent=%d failed=%d dead=%d", result.sent, result.failed, result.dead)
+
+    def feed_watchdog(self) -> bool:
+        """WATCHDOG=1 only while jobs keep completing: a wedged worker or a hung fetch starves it."""
+        if self.clock() - self.last_progress > PROGRESS_WINDOW:
+            log.error("no job completed for %.0fs: not feeding the watchdog", self.clock() - self.last_progress)
+            return False
+        return notify("WATCHDOG=1", self.environ)
+
+    def _watchdog_loop(self, interval: float) -> None:
+        while not self.stop.wait(interval):
+            self.feed_watchdog()
 
     def serve(self) -> None:
         """Block until SIGTERM or Ctrl-C, then let the running job finish and stop."""
@@ -108,9 +147,16 @@ class Service:
             signal.signal(signum, lambda *_: self.stop.set())
         self.add_jobs()
         self.scheduler.start()
-        log.info("watcher running: %d sources scheduled", len(self.scheduler.get_jobs()) - 1)
+        self.last_progress = self.clock()
+        sources = len([s for s in self.app.sources if s.config.enabled])
+        notify(f"READY=1\nSTATUS=polling {sources} sources", self.environ)
+        watchdog = watchdog_seconds(self.environ)
+        if watchdog:
+            threading.Thread(target=self._watchdog_loop, args=(watchdog / 3,), daemon=True).start()
+        log.info("watcher running: %d sources scheduled", sources)
         self.stop.wait()
         log.info("stopping: waiting for the running job to finish")
+        notify("STOPPING=1", self.environ)
         self.scheduler.shutdown(wait=True)
 
     def _on_event(self, event: JobEvent) -> None:

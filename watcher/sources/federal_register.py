@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from ..errors import ConfigError, ParseError
 from ..http import HttpClient
 from ..models import Change, Fetched, Validators
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text
+from .base import MAX_ITEMS, MAX_SUMMARY, MAX_TITLE, Source, clean_text
 
 FIELDS = ["document_number", "type", "title", "abstract", "action", "publication_date", "effective_on",
           "comments_close_on", "cfr_references", "agencies", "html_url", "dates"]
@@ -149,4 +149,6 @@ class FederalRegisterSource(Source, kind="federal_register"):
             raise ParseError(f"{fetched.url}: no 'results' list in the response", broken=True)
         if not results and count:
             raise ParseError(f"{fetched.url}: count is {count} but results are empty", broken=True)
+        if len(results) > MAX_ITEMS:
+            raise ParseError(f"{fetched.url}: {len(results)} results, more than the {MAX_ITEMS} sanity limit")
         return [parse_document(doc, i, self.config.id) for i, doc in enumerate(results)]

@@ -19,7 +19,7 @@ from .changes import Changes
 from .matching import Embeddings, Feedback, Matters
 from .outbox import Outbox
 from .runs import Runs
-from .schema import open_database
+from .schema import backup, open_database
 from .sources import SourceStates
 from .tasks import Tasks
 
@@ -80,6 +80,14 @@ class Store:
             self.sources.record_success(
                 cycle.source_id, validators=cycle.validators, now=now, new_items=new_items,
                 item_count=self.changes.count(cycle.source_id), unconditional=cycle.unconditional)
+
+    def backup(self, destination: str | Path) -> Path:
+        with self.lock:
+            return backup(self.db.conn, Path(destination))
+
+    def integrity(self) -> list[str]:
+        with self.lock:
+            return [row[0] for row in self.db.conn.execute("PRAGMA integrity_check")]
 
     @property
     def total_writes(self) -> int:

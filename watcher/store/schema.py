@@ -131,6 +131,7 @@ def open_database(path: str | Path) -> Database:
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         _check_identity(conn, path)
+        _quick_check(conn, path, new_file)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -152,6 +153,34 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if tables - {"_sqlite_migrations"}:
             raise StorageError(f"{path}: holds tables of another application; refusing to touch it")
+
+
+def _quick_check(conn: sqlite3.Connection, path: Path, new_file: bool) -> None:
+    if new_file:
+        return
+    result = [row[0] for row in conn.execute("PRAGMA quick_check")]
+    if result != ["ok"]:
+        raise StorageError(f"{path}: failed PRAGMA quick_check ({'; '.join(result[:3])}); the file was not changed. "
+                           "Stop watcher and restore the latest backup (docs/admin.md, 'Restore')")
+
+
+def backup(conn: sqlite3.Connection, destination: Path) -> Path:
+    """A consistent copy while the service writes: VACUUM INTO a temporary file, fsync, then an atomic rename."""
+    destination = destination.resolve()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = destination.with_name(f".{destination.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    conn.execute("VACUUM INTO ?", [str(tmp)])
+    os.chmod(tmp, 0o600)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, destination)
+    directory = os.open(destination.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return destination
 
 
 def _refuse_newer(db: Database, path: Path) -> None:
