@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from . import cycle, matching
+from . import cycle, matching, operations
 
 
 def main() -> None:
     rows = [("benchmark", "value")]
     rows += cycle.measure()
     rows += matching.measure()
+    rows += operations.measure()
     width = max(len(name) for name, _ in rows)
     print(f"| {'benchmark':<{width}} | value |")
     print(f"|{'-' * (width + 2)}|-------|")

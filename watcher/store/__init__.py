@@ -19,7 +19,7 @@ from .changes import Changes
 from .matching import Embeddings, Feedback, Matters
 from .outbox import Outbox
 from .runs import Runs
-from .schema import backup, open_database
+from .schema import BUSY_TIMEOUT_MS, backup, open_database
 from .sources import SourceStates
 from .tasks import Tasks
 
@@ -40,9 +40,9 @@ class CycleResult:
 
 
 class Store:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = Path(path)
-        self.db = open_database(self.path)
+        self.db = open_database(self.path, busy_timeout_ms)
         self.lock = threading.RLock()
         self.sources = SourceStates(self.db)
         self.changes = Changes(self.db)

@@ -118,7 +118,7 @@ def _urgency_digests_tasks(db: Database) -> None:
     db.execute("CREATE INDEX tasks_status ON tasks (status, due)")
 
 
-def open_database(path: str | Path) -> Database:
+def open_database(path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
     """Open (creating if new) and migrate; raises StorageError instead of ever damaging a foreign file."""
     path = Path(path)
     if path.parent and not path.parent.exists():
@@ -128,8 +128,8 @@ def open_database(path: str | Path) -> Database:
         # Create it 0600 ourselves: SQLite gives -wal and -shm the database file's mode.
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     try:
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=busy_timeout_ms / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         _check_identity(conn, path)
         _quick_check(conn, path, new_file)
         conn.execute("PRAGMA journal_mode = WAL")
