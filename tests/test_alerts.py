@@ -301,3 +301,26 @@ def test_email_and_agenda_html_render_in_a_browser(tmp_path):
         png = (tmp_path / f"{name}.png").read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 20_000  # a page with text, not a blank frame
     assert "&lt;!channel&gt;" in (tmp_path / "email.html").read_text()
+
+
+def test_bulletin_alert_shows_only_the_categories_each_route_covers():
+    facts = {"previous_month": "2026-06", "movement": [
+        {"chart": "family_final_action", "category": "F2A", "area": "ALL", "from": "2024-01-01", "to": "2024-03-01",
+         "movement": "advanced", "days": 60},
+        {"chart": "employment_final_action", "category": "EB2", "area": "INDIA", "from": "2013-01-01", "to": "UNAVAILABLE",
+         "movement": "became_unavailable", "days": None},
+        {"chart": "employment_final_action", "category": "EB5-RURAL", "area": "ALL", "from": "CURRENT", "to": "2020-01-01",
+         "movement": "retrogressed", "days": None}]}
+    decision = Decision(Change("vb", "2026-07", "visa_bulletin", "Visa Bulletin for July 2026", "s", "https://x",
+                               facts=facts), Status.NEW, 1)
+    matches = [Match(c, 1.0, "bulletin", "moved") for c in ("CONSULAR", "EB-5", "I-130", "PERM-I-140")]
+    targets = [TargetConfig("family", ("family",), url_env="A"), TargetConfig("business", ("business",), url_env="B"),
+               TargetConfig("consular", ("consular",), url_env="C")]
+    routes = [RouteConfig(("I-130",), ("family",)), RouteConfig(("PERM-I-140", "EB-5"), ("business",)),
+              RouteConfig(("CONSULAR",), ("consular",))]
+    messages = {m.targets: m for m in compose(decision, matches, routes, targets, urgency=Urgency.URGENT)}
+    family, business, consular = messages[("family",)], messages[("business",)], messages[("consular",)]
+    assert "F2A" in family.text and "EB2" not in family.text and "EB5" not in family.text
+    assert "EB2 INDIA" in business.text and "EB5-RURAL" in business.text and "F2A" not in business.text
+    assert all(code in consular.text for code in ("F2A", "EB2", "EB5-RURAL"))
+    assert len({m.ref for m in messages.values()}) == 3

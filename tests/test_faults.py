@@ -537,3 +537,75 @@ def test_X3_no_client_name_can_reach_an_alert(server, smtp, make_config, tmp_pat
     assert len(smtp.messages) == 1
     assert canary not in smtp.messages[0].as_string()
     assert canary.encode() not in (directory.parent / "watcher.db").read_bytes()
+
+
+def test_T2_a_429_defers_every_source_on_the_same_host(server, make_config):
+    server.routes["/a"] = Reply(429, b"", {"Retry-After": "3600"})
+    server.routes["/b"] = Reply(200, rss(uscis_items()))
+    config = app_module.load_config(make_config([("a", server.url("/a")), ("b", server.url("/b"))]))
+    clock = Clock()
+    app = app_module.build_app(config, kinds=KINDS, environ={}, now=clock)
+    assert run_source(app.context, app.sources[0]).error_class == "rate_limited"
+    assert app.store.sources.get("b").backoff_until == NOW + timedelta(hours=1)
+    clock.advance(minutes=30)
+    assert run_source(app.context, app.sources[1]).outcome == "skipped"  # same host: it waits too
+    assert server.hits("/b") == []
+    app.close()
+
+
+def test_S1_kill_during_migration_rolls_back_and_the_next_start_migrates(make_config, server):
+    directory = make_config([("a", server.url("/f"))])
+    env = {**os.environ, "PYTHONPATH": str(REPO / "tests"), "WATCHER_KILL_AT": "mid_migration"}
+    killed = subprocess.run([sys.executable, "-c", "import killhook; from watcher.cli import main; main()",
+                             "--config", str(directory), "status"], env=env, capture_output=True, timeout=60)
+    assert killed.returncode == -9
+    db = sqlite3.connect(directory.parent / "watcher.db")
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    db.close()
+    assert "changes" not in tables and "source_state" not in tables  # the half-run migration left nothing
+    store = Store(directory.parent / "watcher.db")                    # the next start applies it whole
+    assert [m["name"] for m in store.db["_sqlite_migrations"].rows][0] == "0001_initial"
+    assert store.integrity() == ["ok"]
+    store.close()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs root and tmpfs mounts to simulate a full or read-only disk")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_S7_full_disk_fails_the_cycle_cleanly(tiny_disk, server, make_config):
+    server.routes["/feed"] = conditional_feed(rss(uscis_items()[:2]), '"1"')
+    config = app_module.load_config(make_config([("uscis-alerts", server.url("/feed"))]), tiny_disk / "watcher.db")
+    app = app_module.build_app(config, kinds=KINDS, environ={}, now=Clock())
+    assert run_source(app.context, app.sources[0]).outcome == "baseline"
+    filler = tiny_disk / "filler"
+    with open(filler, "wb") as handle:  # fill what is left
+        try:
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        except OSError:
+            pass
+    big = [dict(i, guid=f"g{n}", description=i["description"] * 50) for n, i in enumerate(uscis_items() * 3)]
+    server.routes["/feed"] = conditional_feed(rss(big), '"2"')
+    run = run_source(app.context, app.sources[0], force=True)
+    assert (run.outcome, run.error_class) == ("error", "storage")
+    filler.unlink()
+    assert app.store.integrity() == ["ok"] and app.store.changes.count("uscis-alerts") == 2  # nothing lost
+    app.close()
+
+
+def test_S7_read_only_disk_is_a_clear_storage_error(tiny_disk, server, make_config):
+    config = app_module.load_config(make_config([("a", server.url("/f"))]), tiny_disk / "watcher.db")
+    app_module.build_app(config, kinds=KINDS, environ={}).close()
+    assert subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], capture_output=True).returncode == 0
+    with pytest.raises(StorageError, match="watcher.db"):
+        Store(tiny_disk / "watcher.db")
+    subprocess.run(["mount", "-o", "remount,rw", str(tiny_disk)], capture_output=True)

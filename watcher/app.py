@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Mapping, TextIO
 
 from . import config as config_module
@@ -47,6 +48,12 @@ def build_sources(config: Config, kinds: Mapping[str, type[Source]] | None = Non
     return tuple(build(s, kinds) for s in config.sources)
 
 
+def host_peers(config: Config):
+    hosts = {s.id: urlsplit(s.url).hostname for s in config.sources}
+    return lambda source_id: tuple(other for other, host in hosts.items()
+                                   if host == hosts.get(source_id) and other != source_id)
+
+
 def build_matcher(config: Config, store: Store):
     if config.matching.method == "keywords":
         return KeywordMatcher(config.case_types, config.matching.min_score)
@@ -79,6 +86,6 @@ def build_app(config: Config, *, kinds: Mapping[str, type[Source]] | None = None
     matcher = build_matcher(config, store)
     context = Context(store=store, http=http, matcher=matcher, routes=config.routes,
                       targets=config.targets, now=now, ops_targets=config.ops_targets(),
-                      due_days=config.training.due_days)
+                      due_days=config.training.due_days, host_peers=host_peers(config))
     dispatcher = Dispatcher(store, targets, now=now, console=console, ops=config.ops_targets())
     return App(config=config, store=store, sources=sources, context=context, dispatcher=dispatcher)

@@ -38,6 +38,8 @@ class Context:
     now: Callable[[], datetime]
     ops_targets: tuple[str, ...] = ()  # who hears about source health (console when no target exists)
     due_days: int = 7                  # training tasks without an effective date
+    # Sources sharing a host: a 429 Retry-After defers them all (a rate limit is per host, RELIABILITY A5).
+    host_peers: Callable[[str], tuple[str, ...]] = lambda source_id: ()
 
 
 def run_source(ctx: Context, source: Source, *, force: bool = False) -> SourceRun:
@@ -155,6 +157,9 @@ def _record_failure(ctx: Context, source_id: str, exc: Exception, now: datetime,
         ctx.store.sources.record_failure(
             source_id, error_class=error_class, message=message, now=now,
             backoff_until=decide.source_backoff(state.consecutive_failures + 1, now, retry_after))
+        if error_class == "rate_limited" and retry_after:
+            for peer in ctx.host_peers(source_id):
+                ctx.store.sources.defer(peer, retry_after)
     log.warning("source %s failed (%s): %s", source_id, error_class, message)
     return SourceRun(source_id, "error", error_class=error_class, error_message=message)
 

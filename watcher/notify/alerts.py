@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Mapping, Sequence
 
 from ..config import RouteConfig, TargetConfig
@@ -43,6 +44,31 @@ def route_targets(matches: Sequence[Match], urgency: Urgency, routes: Sequence[R
     return modes
 
 
+# Which bulletin categories each case type follows (CONSULAR and I-485 follow every category).
+BULLETIN_FAMILIES = {"I-130": ("F",), "PERM-I-140": ("EB1", "EB2", "EB3", "EB4"), "EB-5": ("EB5",)}
+
+
+def covered_codes(name: str, routes: Sequence[RouteConfig], targets: Sequence[TargetConfig]) -> frozenset[str]:
+    tags = next((set(t.tags) for t in targets if t.name == name), set())
+    return frozenset(code for r in routes if tags & set(r.tags) for code in r.case_types)
+
+
+def bulletin_prefixes(codes: frozenset[str]) -> tuple[str, ...] | None:
+    """Category prefixes a route's case types follow; None means every category."""
+    if not codes or "*" in codes or codes & {"CONSULAR", "I-485"}:
+        return None
+    return tuple(p for code in sorted(codes) for p in BULLETIN_FAMILIES.get(code, ()))
+
+
+def _bulletin_for(decision: Decision, prefixes: tuple[str, ...] | None) -> Decision:
+    """The bulletin decision with only the movement rows these categories cover."""
+    if prefixes is None:
+        return decision
+    rows = [r for r in decision.change.facts.get("movement") or [] if r["category"].startswith(prefixes)]
+    change = replace(decision.change, facts={**decision.change.facts, "movement": rows})
+    return replace(decision, change=change)
+
+
 def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[RouteConfig],
             targets: Sequence[TargetConfig], open_matters: Mapping[str, int] | None = None,
             urgency: Urgency = Urgency.INFO, tasks: Sequence[TrainingTask] = (),
@@ -60,10 +86,18 @@ def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[Route
     by_name = {t.name: t for t in targets}
     with_refs = [n for n in schedule if n in by_name and by_name[n].include_matter_refs
                  and by_name[n].format in ("auto", "email")]
-    plain = tuple(n for n in schedule if n not in with_refs)
+    plain = [n for n in schedule if n not in with_refs]
     messages = []
-    if plain:
-        messages.append(_message(decision, matches, ref, open_matters or {}, urgency, tasks, impact, (), plain,
+    if change.kind == "visa_bulletin":  # each target sees the movement of the categories its routes cover
+        groups: dict[tuple[str, ...] | None, list[str]] = {}
+        for name in plain:
+            groups.setdefault(bulletin_prefixes(covered_codes(name, routes, targets)), []).append(name)
+        for prefixes, names in groups.items():
+            group_ref = ref if prefixes is None else f"{ref}-{hashlib.sha256('|'.join(prefixes).encode()).hexdigest()[:4].upper()}"
+            messages.append(_message(_bulletin_for(decision, prefixes), matches, group_ref, open_matters or {}, urgency,
+                                     tasks, impact, (), tuple(names), schedule))
+    elif plain:
+        messages.append(_message(decision, matches, ref, open_matters or {}, urgency, tasks, impact, (), tuple(plain),
                                  schedule))
     for name in with_refs:
         team = by_name[name].team

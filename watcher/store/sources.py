@@ -50,6 +50,12 @@ class SourceStates:
     def set_health(self, source_id: str, health: str, now: datetime) -> None:
         self._upsert({"source_id": source_id, "health": health, "health_since": to_text(now)})
 
+    def defer(self, source_id: str, until: datetime) -> None:
+        """Hold a source until `until` (never shortening a longer backoff it already has)."""
+        current = self.get(source_id).backoff_until
+        if current is None or current < until:
+            self._upsert({"source_id": source_id, "backoff_until": to_text(until)})
+
     def _upsert(self, values: dict) -> None:
         self._db["source_state"].upsert(values, pk="source_id")
 
