@@ -19,6 +19,7 @@ from watcher.pipeline import run_source
 from watcher.sources.rss import RssSource
 from watcher.urgency import Urgency
 
+from .clock import Clock as _Clock
 from .feeds import rss, uscis_items
 from .conftest import REPO as REPO_ROOT
 from .loopback import conditional_feed
@@ -46,16 +47,12 @@ tags = ["attorneys"]
 [ops]
 tags = ["ops"]
 """
+def Clock(moment=None):
+    return _Clock(moment or NOW)
+
+
 HOSTILE_TITLE = ("<!channel> H-1B Final Rule <@U123> see <https://evil.example|uscis.gov> and "
                  "[the form](https://evil.example/form) \u202egnp.exe ")
-
-
-class Clock:
-    def __init__(self, moment=NOW):
-        self.moment = moment
-
-    def __call__(self):
-        return self.moment
 
 
 def hostile_item() -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -10,14 +10,7 @@ from watcher.errors import ConfigError
 from watcher.models import Message
 from watcher.notify.dispatch import Dispatcher, build_targets, redact
 from watcher.store import Store
-
-
-class Clock:
-    def __init__(self):
-        self.moment = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
-
-    def __call__(self):
-        return self.moment
+from .clock import Clock
 
 
 def queue(store: Store, now: datetime, ref: str = "W-1") -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from watcher import app as app_module
 from watcher.pipeline import run_source
@@ -10,6 +10,7 @@ from watcher.sources.rss import RssSource
 
 from .feeds import rss, uscis_items
 from .loopback import conditional_feed
+from .clock import Clock
 
 KINDS = {"rss": RssSource}
 TARGET = """
@@ -22,17 +23,6 @@ tags = ["attorneys"]
 case_types = ["*"]
 tags = ["attorneys"]
 """
-
-
-class Clock:
-    def __init__(self):
-        self.moment = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, **kwargs) -> None:
-        self.moment += timedelta(**kwargs)
 
 
 def row_counts(app) -> dict[str, int]:

@@ -4,7 +4,6 @@ beyond the bounded case. Loopback servers, a real SQLite file, a real SMTP serve
 
 from __future__ import annotations
 
-import gzip
 import os
 import sqlite3
 import subprocess
@@ -13,7 +12,6 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import trustme
 
 from watcher import app as app_module
 from watcher.errors import ConfigError, StorageError
@@ -23,7 +21,8 @@ from watcher.store import Store
 
 from .conftest import REPO, Reply
 from .feeds import rss, uscis_items
-from .loopback import Loopback, conditional_feed, tls_context
+from .loopback import Loopback, conditional_feed
+from .clock import Clock
 
 KINDS = {"rss": RssSource}
 NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
@@ -39,17 +38,6 @@ tags = ["attorneys"]
 [ops]
 tags = ["ops"]
 """
-
-
-class Clock:
-    def __init__(self):
-        self.moment = NOW
-
-    def __call__(self):
-        return self.moment
-
-    def advance(self, **kw):
-        self.moment += timedelta(**kw)
 
 
 def make_app(make_config, server, path="/feed", extra="", environ=None, clock=None):
@@ -526,7 +514,7 @@ def test_X3_no_client_name_can_reach_an_alert(server, smtp, make_config, tmp_pat
     refused = CliRunner().invoke(main, ["--config", str(directory), "cases", "import", str(csv)],
                                  env={"WATCHER_TEST_SMTP": smtp.url})
     assert refused.exit_code == 2
-    csv.write_text(f"matter_ref,case_type,team,status\nM-1,H-1B,biz,open\n")
+    csv.write_text("matter_ref,case_type,team,status\nM-1,H-1B,biz,open\n")
     assert CliRunner().invoke(main, ["--config", str(directory), "cases", "import", str(csv)],
                               env={"WATCHER_TEST_SMTP": smtp.url}).exit_code == 0
     items = uscis_items()

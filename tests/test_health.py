@@ -14,6 +14,7 @@ from watcher.sources.rss import RssSource
 
 from .conftest import Reply
 from .feeds import rss, uscis_items
+from .clock import Clock
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -43,14 +44,6 @@ tags = ["ops"]
 [ops]
 tags = ["ops"]
 """
-
-
-class Clock:
-    def __init__(self):
-        self.moment = NOW
-
-    def __call__(self):
-        return self.moment
 
 
 def test_failing_is_alerted_once_and_recovery_once(server, make_config, webhook):

@@ -13,7 +13,7 @@ from watcher.cli import main
 from watcher.matching.citations import SignalExtractor
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import TriggerWords, score
-from watcher.matching.learned import LabeledItem, LearnedMatcher, load_labeled
+from watcher.matching.learned import LearnedMatcher, load_labeled
 from watcher.matching.matcher import EmbeddingMatcher
 from watcher.models import Change
 from watcher.store import Store
