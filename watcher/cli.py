@@ -36,6 +36,7 @@ def main(ctx: click.Context, config_dir: str, db: str | None, verbose: bool) -> 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every URL; our own lines say enough
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # two lines per job; missed or failed jobs still show
     ctx.obj = {"config_dir": config_dir, "db": db}
 
 
