@@ -12,7 +12,10 @@ import resource
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
+from typing import Iterator
 
 import trustme
 
@@ -22,6 +25,7 @@ from watcher import app as app_module
 from watcher import config as config_module
 from watcher.pipeline import run_source
 from watcher.sources.base import load_kinds
+from watcher.sources.courts import term_of
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = DATA / "fixtures"
@@ -63,22 +67,33 @@ def _config(tmp: Path, server: Loopback, ca_path: Path) -> Path:
         path = f"/{source.id}"
         handler = conditional_feed(_body(source.kind), f'"{source.id}-1"')
         server.routes[path] = handler
-        if source.kind == "scotus":
-            server.routes[f"{path}/{time.gmtime().tm_year % 100 - (time.gmtime().tm_mon < 10):02d}"] = handler
+        if source.kind == "scotus":  # the source appends the current term's two-digit year
+            server.routes[f"{path}/{term_of(date.today()) % 100:02d}"] = handler
         sources = sources.replace(f'url = "{source.url}"', f'url = "{server.url(path)}"')
     server.routes[JULY] = conditional_feed((FIXTURES / "visa_bulletin_2026_07.html").read_bytes(), '"vb-1"')
     (directory / "sources.toml").write_text(sources)
     return directory
 
 
-def measure() -> list[tuple[str, str]]:
-    tmp = Path(tempfile.mkdtemp(prefix="watcher-bench-"))
+@contextmanager
+def loopback_sources(prefix: str) -> Iterator[tuple[Path, Path]]:
+    """A temporary config directory whose every source is served by a loopback HTTPS server; yields
+    (tmp dir, config dir) and tears both down."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     authority = trustme.CA()
     ca_path = tmp / "ca.pem"
     authority.cert_pem.write_to_path(str(ca_path))
     server = Loopback(tls_context(authority))
     try:
-        cfg = app_module.load_config(_config(tmp, server, ca_path), tmp / "bench.db")
+        yield tmp, _config(tmp, server, ca_path)
+    finally:
+        server.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def measure() -> list[tuple[str, str]]:
+    with loopback_sources("watcher-bench-") as (tmp, directory):
+        cfg = app_module.load_config(directory, tmp / "bench.db")
         app = app_module.build_app(cfg, kinds=load_kinds(), environ={})
         sources = [s for s in app.sources if not s.config.fallback_for]  # the HTML fallback stays on standby
         for source in sources:  # priming: baselines, unconditional
@@ -105,6 +120,3 @@ def measure() -> list[tuple[str, str]]:
             ("  database rows written per cycle", f"{writes:.0f} ({writes / n:.1f} per source: state + run)"),
             ("process peak RSS so far", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"),
         ]
-    finally:
-        server.close()
-        shutil.rmtree(tmp, ignore_errors=True)

@@ -5,22 +5,18 @@ run over every bundled source on an accelerated clock (each source fires at the 
 from __future__ import annotations
 
 import resource
-import shutil
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import trustme
 
-from tests.loopback import Loopback, tls_context
 from watcher import app as app_module
 from watcher.config import Schedule
 from watcher.pipeline import run_source
 from watcher.scheduler import trigger_for
 from watcher.sources.base import load_kinds
 
-from .cycle import _config
+from .cycle import loopback_sources
 
 START = datetime(2026, 12, 7, 0, 0, tzinfo=timezone.utc)  # a Monday; mid-month days come later in the run
 
@@ -44,13 +40,7 @@ def fire_times(schedule: Schedule, start: datetime, end: datetime) -> list[datet
 
 
 def measure() -> list[tuple[str, str]]:
-    tmp = Path(tempfile.mkdtemp(prefix="watcher-ops-"))
-    authority = trustme.CA()
-    ca_path = tmp / "ca.pem"
-    authority.cert_pem.write_to_path(str(ca_path))
-    server = Loopback(tls_context(authority))
-    try:
-        directory = _config(tmp, server, ca_path)
+    with loopback_sources("watcher-ops-") as (tmp, directory):
         # Start-up as `watcher run` does it: config, migrations, model load and training, then the first cycle.
         (directory / "watcher.toml").write_text((directory / "watcher.toml").read_text().replace(
             'method = "keywords"', 'method = "embedding"'))
@@ -87,6 +77,3 @@ def measure() -> list[tuple[str, str]]:
             ("  24 h simulated: body bytes received", f"{received}"),
             ("  24 h simulated: CPU / wall", f"{cpu:.1f} s / {wall:.1f} s"),
         ]
-    finally:
-        server.close()
-        shutil.rmtree(tmp, ignore_errors=True)

@@ -85,12 +85,9 @@ def run(ctx: click.Context) -> None:
 @click.pass_context
 def backup(ctx: click.Context, destination: Path) -> None:
     """A consistent copy of the database (VACUUM INTO, then an atomic rename); safe while the service runs."""
-    from .store import Store
+    from .cli_common import load_config, open_store
 
-    cfg = app_module.load_config(ctx.obj["config_dir"], ctx.obj["db"])
-    store = Store(cfg.storage_path)
-    ctx.call_on_close(store.close)
-    written = store.backup(destination)
+    written = open_store(ctx, load_config(ctx)).backup(destination)
     click.echo(f"backup written: {written} ({written.stat().st_size} bytes)")
 
 

@@ -13,17 +13,7 @@ from . import app as app_module
 from .errors import InputError
 from .matching.evaluate import TriggerWords, ZeroShot, render_table, score
 from .matching.learned import load_labeled
-from .store import Store
-
-
-def _config(ctx: click.Context):
-    return app_module.load_config(ctx.obj["config_dir"], ctx.obj["db"])
-
-
-def _store(ctx: click.Context, config) -> Store:
-    store = Store(config.storage_path)  # the embedding cache lives here
-    ctx.call_on_close(store.close)
-    return store
+from .cli_common import load_config, open_store
 
 
 @click.command()
@@ -33,12 +23,13 @@ def _store(ctx: click.Context, config) -> Store:
 @click.pass_context
 def classify(ctx: click.Context, input_path: Path, output_path: Path) -> None:
     """Predict case types for items; writes {"id", "case_types", "scores"} per line. Offline."""
-    config = _config(ctx)
+    config = load_config(ctx)
     codes = [c.code for c in config.case_types]
     items = load_labeled(input_path)
     start = time.perf_counter()
-    learned = app_module.build_learned(config, _store(ctx, config))
-    learned.train(app_module.training_set(config, _store(ctx, config)))
+    store = open_store(ctx, config)  # the embedding cache lives here
+    learned = app_module.build_learned(config, store)
+    learned.train(app_module.training_set(config, store))
     scores, chosen = learned.scores([i.title for i in items], [i.summary for i in items])
     tmp = output_path.with_name(output_path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as out:
@@ -55,7 +46,7 @@ def classify(ctx: click.Context, input_path: Path, output_path: Path) -> None:
 @click.pass_context
 def evaluate(ctx: click.Context, labels_path: Path) -> None:
     """Precision/recall/F1 per case type for the matcher and two baselines, trained on the bundled train split."""
-    config = _config(ctx)
+    config = load_config(ctx)
     codes = [c.code for c in config.case_types]
     bundled = app_module.labeled_items(config)
     train = [i for i in bundled if i.split == "train"]
@@ -65,7 +56,7 @@ def evaluate(ctx: click.Context, labels_path: Path) -> None:
     evaluated = [i for i in evaluated if i.id not in train_ids]  # never score an item the model learned from
     if not evaluated:
         raise InputError(f"{labels_path}: no items to evaluate (no validation split, and every item is in training)")
-    learned = app_module.build_learned(config, _store(ctx, config))
+    learned = app_module.build_learned(config, open_store(ctx, config))
     learned.train(train)
     _, chosen = learned.scores([i.title for i in evaluated], [i.summary for i in evaluated])
     gold = [set(i.case_types) for i in evaluated]
@@ -83,8 +74,8 @@ def evaluate(ctx: click.Context, labels_path: Path) -> None:
 @click.pass_context
 def retrain(ctx: click.Context) -> None:
     """Train the matcher now on the labeled items and all feedback, and show what it learned."""
-    config = _config(ctx)
-    store = _store(ctx, config)
+    config = load_config(ctx)
+    store = open_store(ctx, config)
     learned = app_module.build_learned(config, store)
     items = app_module.training_set(config, store)
     model = learned.train(items)
@@ -102,10 +93,10 @@ def retrain(ctx: click.Context) -> None:
 @click.pass_context
 def feedback(ctx: click.Context, change_id: int, code: str, relevant: bool) -> None:
     """Record whether change CHANGE_ID matters to case type CODE; the next training folds it in."""
-    config = _config(ctx)
+    config = load_config(ctx)
     if code not in {c.code for c in config.case_types}:
         raise InputError(f"feedback: unknown case type '{code}'")
-    store = _store(ctx, config)
+    store = open_store(ctx, config)
     if not store.changes.exists(change_id):
         raise InputError(f"feedback: no change with id {change_id} (see `watcher changes`)")
     with store.transaction():
@@ -125,13 +116,13 @@ def cases_import(ctx: click.Context, file: Path) -> None:
     """Replace the caseload with FILE.csv (matter_ref, case_type, team, status, ...)."""
     from .matching.caseload import parse_caseload
 
-    config = _config(ctx)
+    config = load_config(ctx)
     try:
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{file.name}: not UTF-8 text") from None
     matters = parse_caseload(text, file.name, [c.code for c in config.case_types], config.matching.aliases)
-    store = _store(ctx, config)
+    store = open_store(ctx, config)
     with store.transaction():
         store.matters.replace_all(matters, datetime.now(timezone.utc))
     counts = store.matters.open_counts()

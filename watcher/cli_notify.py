@@ -7,18 +7,15 @@ from datetime import datetime, timezone
 
 import click
 
-from . import app as app_module
 from .errors import InputError
 from .notify.agenda import render_html, render_ics, render_markdown
 from .notify.weekly import make_agenda
-from .store import Store
+from .cli_common import load_config, open_store
 
 
 def _store(ctx: click.Context):
-    config = app_module.load_config(ctx.obj["config_dir"], ctx.obj["db"])
-    store = Store(config.storage_path)
-    ctx.call_on_close(store.close)
-    return config, store
+    config = load_config(ctx)
+    return config, open_store(ctx, config)
 
 
 @click.group()

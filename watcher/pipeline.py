@@ -75,7 +75,8 @@ def _run_source(ctx: Context, source: Source, force: bool) -> SourceRun:
     return run
 
 
-def _ops(ctx: Context) -> tuple[str, ...]:
+def ops_targets(ctx: Context) -> tuple[str, ...]:
+    """Who hears about source health: the [ops] targets, or the console when no target is configured."""
     return ctx.ops_targets if ctx.targets else (CONSOLE,)
 
 
@@ -89,7 +90,7 @@ def _update_health(ctx: Context, source: Source, now: datetime) -> None:
     health = decide.source_health(state, now, source.config.silent_after)
     if health == state.health:
         return
-    targets = _ops(ctx)
+    targets = ops_targets(ctx)
     message = compose_health(state, health, now, targets, source.config.name)
     with ctx.store.transaction():
         ctx.store.sources.set_health(source.config.id, health, now)
@@ -136,7 +137,7 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
         messages += compose(decision, found, ctx.routes, ctx.targets, open_matters, level, new_tasks, matters)
     if mass:
         log.warning("source %s: %d of %d items new at once; client alerts held", source_id, new_count, len(changes))
-        held = compose_mass_change(source_id, new_count, len(changes), now, _ops(ctx))
+        held = compose_mass_change(source_id, new_count, len(changes), now, ops_targets(ctx))
         messages = [held] if held else []
     ctx.store.commit_cycle(CycleResult(
         source_id=source_id, decisions=decisions, matches=matches, messages=messages,

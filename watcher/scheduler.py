@@ -29,7 +29,7 @@ from .app import App
 from .config import Schedule
 from .notify.health import compose_heartbeat
 from .notify.weekly import queue_weekly_agenda
-from .pipeline import run_source
+from .pipeline import ops_targets, run_source
 from .sources.base import Source
 from .systemd import notify, watchdog_seconds
 
@@ -101,8 +101,7 @@ class Service:
         if self.stop.is_set():
             return
         store, context = self.app.store, self.app.context
-        targets = context.ops_targets if context.targets else ("console",)
-        message = compose_heartbeat(store.sources.all(), store.outbox.counts(), context.now(), targets)
+        message = compose_heartbeat(store.sources.all(), store.outbox.counts(), context.now(), ops_targets(context))
         if message:
             with store.transaction():
                 store.outbox.enqueue(message, None, context.now())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 from abc import ABC, abstractmethod
 from importlib.metadata import entry_points
 from typing import Callable, ClassVar, Mapping
@@ -83,6 +84,16 @@ def clean_text(text: str | None, limit: int) -> str:
     text = unicodedata.normalize("NFC", text or "")
     text = _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def iso_time(tag) -> datetime | None:
+    """A <time datetime="..."> attribute as a datetime; an odd or missing one never costs the item."""
+    if tag is None:
+        return None
+    try:
+        return datetime.fromisoformat(tag["datetime"].replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return None
 
 
 def require_items(changes: list[Change], fetched: Fetched, what: str) -> list[Change]:

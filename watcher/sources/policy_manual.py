@@ -9,13 +9,12 @@ does not. The page publishes no effective date, so none is guessed from the pros
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
 
 from ..models import Change, Fetched
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, require_items
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, iso_time, require_items
 
 BASE = "https://www.uscis.gov/"
 _LABEL = re.compile(r"^\s*(policy alert|technical update)\s*[-–]\s*", re.IGNORECASE)
@@ -49,13 +48,7 @@ class PolicyManualSource(Source, kind="uscis_policy_manual"):
                 continue
             kind = "policy_alert" if label.group(1).lower() == "policy alert" else "technical_update"
             title = clean_text(header.get_text(" ", strip=True)[label.end():], MAX_TITLE)
-            when = row.select_one("time[datetime]")
-            published = None
-            if when is not None:
-                try:
-                    published = datetime.fromisoformat(when["datetime"].replace("Z", "+00:00"))
-                except ValueError:
-                    published = None
+            published = iso_time(row.select_one("time[datetime]"))
             body = row.select_one(".field--name-body")
             pdf = row.select_one('a[href$=".pdf"]')
             pdf_url = urljoin(BASE, pdf["href"]) if pdf else None

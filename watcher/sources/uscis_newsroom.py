@@ -6,13 +6,12 @@ default user agents; the descriptive User-Agent of http.py is what gets through.
 
 from __future__ import annotations
 
-from datetime import datetime
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
 from ..models import Change, Fetched
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, require_items
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, iso_time, require_items
 
 BASE = "https://www.uscis.gov/"
 
@@ -37,13 +36,7 @@ class UscisNewsroomSource(Source, kind="uscis_newsroom"):
             if link is None:
                 continue
             url = urljoin(base, link["href"])
-            when = row.select_one("time[datetime]")
-            published = None
-            if when is not None:
-                try:
-                    published = datetime.fromisoformat(when["datetime"].replace("Z", "+00:00"))
-                except ValueError:
-                    published = None  # an odd date never costs the item
+            published = iso_time(row.select_one("time[datetime]"))
             body = row.select_one(".views-field-body")
             changes.append(Change(
                 source_id=self.config.id, item_key=url, kind=KINDS.get(_category(link["href"]), "news"),

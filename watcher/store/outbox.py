@@ -77,9 +77,6 @@ class Outbox:
         self._db["delivery_attempts"].insert(
             {"delivery_id": delivery_id, "at": to_text(now), "ok": int(error is None), "error": error})
 
-    def dead_letters(self) -> int:
-        return self._db.execute("SELECT count(*) FROM deliveries WHERE status = 'dead'").fetchone()[0]
-
     def counts(self) -> dict[str, int]:
         return {r["status"]: r["n"] for r in
                 self._db.query("SELECT status, count(*) AS n FROM deliveries GROUP BY status")}
