@@ -131,3 +131,12 @@ def test_caseload_maps_aliases_and_keeps_only_case_facts():
     matters = parse_caseload(text, "cases.csv", CODES, {"Work visa": "H-1B"})
     assert [(m.ref, m.case_type, m.status, m.country) for m in matters] == [
         ("M1", "H-1B", "open", "INDIA"), ("M2", "TPS", "closed", None)]
+
+
+def test_word_features_keep_form_numbers_and_cites_whole():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from watcher.matching.learned import TOKEN_PATTERN
+    analyzer = TfidfVectorizer(token_pattern=TOKEN_PATTERN).build_analyzer()
+    tokens = analyzer("Form I-765 and H-1B petitions under 8 CFR 214.2(h); a fiancé (K-1).")
+    assert {"i-765", "h-1b", "214.2", "fiancé", "k-1"} <= set(tokens)
+    assert "765" not in tokens and "1b" not in tokens
