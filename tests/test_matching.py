@@ -59,11 +59,12 @@ def test_translations_are_embedded_from_the_english_title():
         "Title. USCIS is extending the validity of the cards for the beneficiaries."
 
 
-def test_threshold_is_the_middle_of_the_best_plateau():
+def test_threshold_is_the_lowest_reaching_the_best_f1():
     import numpy as np
     scores = np.array([0.05, 0.1, 0.2, 0.9, 0.95])
     y = np.array([0, 0, 0, 1, 1])
-    assert best_threshold(scores, y) == 0.6  # 0.25 .. 0.90 (14 thresholds) all reach F1 = 1; index 7
+    assert best_threshold(scores, y) == 0.25  # 0.25 .. 0.90 all reach F1 = 1; 0.20 lets a negative in
+    assert best_threshold(np.array([0.3, 0.5, 0.6, 0.8]), np.array([0, 1, 0, 1])) == 0.35  # F1 0.8 from 0.35
 
 
 def test_bundled_labels_meet_the_labeling_bar():

@@ -227,10 +227,12 @@ def embedding_text(title: str, summary: str) -> str:
 
 
 def best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
-    """The middle of the widest run of thresholds reaching the best out-of-fold F1.
+    """The lowest threshold reaching the best out-of-fold F1.
 
-    With few positives many thresholds tie; the highest of them overfits the folds (it starves recall on
-    new items), the middle of the plateau does not.
+    With few positives many thresholds tie; the highest of them overfits the folds (it starves recall on new
+    items). A lost alert costs an attorney more than a spare one, and of the tied thresholds the lowest
+    also scores best in grouped cross-validation on the training split (macro-F1 0.754 against 0.746 for the
+    middle of the plateau).
     """
     f1s = []
     for t in THRESHOLDS:
@@ -241,4 +243,4 @@ def best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
         f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
     best = max(f1s)
     plateau = [t for t, f in zip(THRESHOLDS, f1s) if f >= best - 1e-9]
-    return float(plateau[len(plateau) // 2])
+    return float(plateau[0])
