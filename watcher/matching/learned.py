@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 from scipy import sparse
+from joblib import Parallel, delayed
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
@@ -29,6 +30,7 @@ from .encoder import Encoder
 MIN_POSITIVES = 3       # fewer labeled positives than this: explicit signals only
 REGULARIZATION = 32.0   # C, chosen by grouped 5-fold cross-validation on the training split (4..64 tried)
 WORD_WEIGHT = 3.0       # scale of the TF-IDF block beside the unit-length embedding (same cross-validation)
+TRAIN_JOBS = 2          # threads fitting case types at once (the machine this ships for has 2 cores)
 # Forms ("I-765", "H-1B") and cites ("214.2") stay one token.
 TOKEN_PATTERN = r"(?u)\b\w[\w.-]*\w\b|\b\w\b"
 THRESHOLDS = np.round(np.arange(0.10, 0.91, 0.05), 2)
@@ -131,21 +133,15 @@ class LearnedMatcher:
                                 token_pattern=TOKEN_PATTERN).fit(word_texts(titles, summaries))
         embeddings, x = self.features(titles, summaries, words)
         labels = [set(i.case_types) for i in items]
-        classifiers, thresholds, positives = {}, {}, {}
-        for code in self.extractor.codes:
-            y = np.array([code in l for l in labels], dtype=int)
-            positives[code] = int(y.sum())
-            if y.sum() < MIN_POSITIVES:
-                classifiers[code], thresholds[code] = None, 0.5  # see _fallback: 0.9 when the title names it
-                continue
-            model = LogisticRegression(C=REGULARIZATION, class_weight="balanced", max_iter=2000)
-            # Threshold calibrated on folds that keep near-duplicates (translations, series) together, so it is
-            # set for genuinely new items rather than for copies of training items.
-            folds = StratifiedGroupKFold(n_splits=min(5, int(y.sum())), shuffle=True, random_state=seed)
-            oof = cross_val_predict(model, x, y, cv=folds, groups=[item_group(i.title) for i in items],
-                                    method="predict_proba")[:, 1]
-            thresholds[code] = best_threshold(oof, y)
-            classifiers[code] = model.fit(x, y)
+        groups = [item_group(i.title) for i in items]
+        targets = {code: np.array([code in l for l in labels], dtype=int) for code in self.extractor.codes}
+        # One code's fit is independent of the others': spread them over the cores (the solver releases the GIL
+        # in its matrix products), which keeps `classify` on a cold cache well inside its two minutes.
+        fitted = Parallel(n_jobs=TRAIN_JOBS, prefer="threads")(
+            delayed(fit_code)(x, y, groups, seed) for y in targets.values())
+        classifiers = {code: clf for code, (clf, _) in zip(targets, fitted)}
+        thresholds = {code: threshold for code, (_, threshold) in zip(targets, fitted)}
+        positives = {code: int(y.sum()) for code, y in targets.items()}
         self.model = TrainedModel(self.extractor.codes, classifiers, thresholds, embeddings, labels,
                                   titles, words, positives)
         return self.model
@@ -216,6 +212,19 @@ def item_group(title: str) -> str:
         return "f1-special-student-relief"
     title = re.sub(r"\s*\([^)]*\)\s*$", "", title)
     return re.sub(r"\s+-\s+\w+$", "", title).lower().strip()
+
+
+def fit_code(x: sparse.csr_matrix, y: np.ndarray, groups: Sequence[str],
+             seed: int) -> tuple[LogisticRegression | None, float]:
+    """One case type's classifier and its threshold, or (None, 0.5) when it has too few labeled examples."""
+    if y.sum() < MIN_POSITIVES:
+        return None, 0.5  # see LearnedMatcher._fallback: 0.9 when the title names the type
+    model = LogisticRegression(C=REGULARIZATION, class_weight="balanced", max_iter=2000)
+    # Threshold calibrated on folds that keep near-duplicates (translations, series) together, so it is set for
+    # genuinely new items rather than for copies of training items.
+    folds = StratifiedGroupKFold(n_splits=min(5, int(y.sum())), shuffle=True, random_state=seed)
+    oof = cross_val_predict(model, x, y, cv=folds, groups=groups, method="predict_proba")[:, 1]
+    return model.fit(x, y), best_threshold(oof, y)
 
 
 def word_texts(titles: Sequence[str], summaries: Sequence[str]) -> list[str]:
