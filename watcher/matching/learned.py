@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
-from scipy import sparse
 from joblib import Parallel, delayed
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
@@ -98,7 +98,7 @@ class TrainedModel:
     train_vectors: np.ndarray
     train_labels: list[set[str]]
     train_titles: list[str]
-    words: TfidfVectorizer | None = None
+    words: TfidfVectorizer
     positives: dict[str, int] = field(default_factory=dict)
 
 
