@@ -325,11 +325,16 @@ def _subprocess_check(directory, environ, kill_at=None):
                           env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_S1_kill_before_commit_redetects_and_alerts_once(server, smtp, make_config):
+def _mailed_feed(server, smtp, make_config):
+    """A USCIS feed serving all but its newest item, and a config mailing alerts to the local SMTP server."""
     items = uscis_items()
     server.routes["/feed"] = conditional_feed(rss(items[1:]), '"1"')
     directory = make_config([("uscis-alerts", server.url("/feed"))], MAIL_TARGET)
-    environ = {"WATCHER_TEST_SMTP": smtp.url}
+    return items, directory, {"WATCHER_TEST_SMTP": smtp.url}
+
+
+def test_S1_kill_before_commit_redetects_and_alerts_once(server, smtp, make_config):
+    items, directory, environ = _mailed_feed(server, smtp, make_config)
     assert _subprocess_check(directory, environ).returncode == 0  # baseline
     server.routes["/feed"] = conditional_feed(rss(items), '"2"')
     killed = _subprocess_check(directory, environ, kill_at="before_commit")
@@ -339,10 +344,7 @@ def test_S1_kill_before_commit_redetects_and_alerts_once(server, smtp, make_conf
 
 
 def test_S1_kill_after_send_before_mark_resends_once_with_the_same_ref(server, smtp, make_config):
-    items = uscis_items()
-    server.routes["/feed"] = conditional_feed(rss(items[1:]), '"1"')
-    directory = make_config([("uscis-alerts", server.url("/feed"))], MAIL_TARGET)
-    environ = {"WATCHER_TEST_SMTP": smtp.url}
+    items, directory, environ = _mailed_feed(server, smtp, make_config)
     _subprocess_check(directory, environ)
     server.routes["/feed"] = conditional_feed(rss(items), '"2"')
     assert _subprocess_check(directory, environ, kill_at="after_send").returncode == -9
@@ -359,10 +361,7 @@ def test_S1_kill_after_send_before_mark_resends_once_with_the_same_ref(server, s
 
 
 def test_S2_a_change_made_while_down_alerts_exactly_once(server, smtp, make_config):
-    items = uscis_items()
-    server.routes["/feed"] = conditional_feed(rss(items[1:]), '"1"')
-    directory = make_config([("uscis-alerts", server.url("/feed"))], MAIL_TARGET)
-    environ = {"WATCHER_TEST_SMTP": smtp.url}
+    items, directory, environ = _mailed_feed(server, smtp, make_config)
     _subprocess_check(directory, environ)
     _subprocess_check(directory, environ)  # restart, nothing changed
     assert smtp.messages == []
