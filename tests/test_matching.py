@@ -59,6 +59,25 @@ def test_translations_are_embedded_from_the_english_title():
         "Title. USCIS is extending the validity of the cards for the beneficiaries."
 
 
+@pytest.mark.parametrize("text, english", [
+    # Real summaries from the labeled data: dense English prose with few "the"/"and" ...
+    ("A respondent’s release from Federal pretrial criminal custody does not preclude an Immigration Judge from "
+     "denying a respondent’s request for release from DHS custody on bond.", True),
+    ("U.S. Citizenship and Immigration Services (USCIS) today announced changes to the way we issue receipts for "
+     "L-1 nonimmigrant intracompany transferees (Form I-129S).", True),
+    # ... and Latin-script translations, which share a few short words with English.
+    ("Depatman Sekirite Enteryè Ameriken an (DHS) te pibliye yon desizyon final, ki dwe parèt nan Rejis "
+     "Federal la, ki pote klète ak konsistans pou moun ki", False),
+    ("Guías sobre Cómo Solicitar una Exención de Tarifas para su Formulario I-765, Solicitud de Autorización "
+     "de Empleo", False),
+    ("Ang Department of Homeland Security (DHS o Kagawaran ng Pambansang Seguridad) ng Estados Unidos ay "
+     "naglabas ng pinal na tuntunin, na ilalathala sa Federal Register (Pederal na Rehistro) na nagbibigay ng "
+     "paglilinaw para sa mga noncitizens (dayuhan) kung paano ipapatupad ng DHS ang tuntunin", False),
+])
+def test_english_is_told_from_translations(text, english):
+    assert is_english(text) is english
+
+
 def test_threshold_is_the_lowest_reaching_the_best_f1():
     import numpy as np
     scores = np.array([0.05, 0.1, 0.2, 0.9, 0.95])
