@@ -87,6 +87,15 @@ def test_embeddings_are_cached_so_no_text_is_embedded_twice(matcher, cache_store
     assert calls == [1]  # the training text was cached; the new one embedded once
 
 
+def test_a_text_is_read_up_to_the_token_limit(cache_store):
+    encoder = Encoder(cache=cache_store.embeddings)
+    head = " ".join(["Temporary Protected Status for Haiti is extended."] * 30)  # well past 128 word pieces
+    same_head, other_tail = encoder.encode([head + " Nothing else.", head + " H-1B cap registration opens."])
+    assert float(same_head @ other_tail) > 0.9999  # the tail past the limit is not read
+    short = encoder.encode(["TPS for Haiti. Nothing else.", "TPS for Haiti. H-1B cap registration opens."])
+    assert float(short[0] @ short[1]) < 0.99  # within the limit, every word counts
+
+
 def test_embedding_matcher_uses_bulletin_and_paperwork_signals_first(matcher):
     production = EmbeddingMatcher(matcher, training=lambda: pytest.fail("already trained"))
     bulletin = Change("vb", "2026-07", "visa_bulletin", "Visa Bulletin for July 2026", "", "https://x",
