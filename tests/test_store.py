@@ -26,7 +26,8 @@ def test_new_database_pragmas_and_mode(tmp_path):
     assert (tmp_path / "w.db").stat().st_mode & 0o777 == 0o600
     assert [m["name"] for m in store.db["_sqlite_migrations"].rows] == ["0001_initial", "0002_source_health",
                                                                           "0003_matching_and_caseload",
-                                                                          "0004_urgency_digests_tasks"]
+                                                                          "0004_urgency_digests_tasks",
+                                                                          "0005_embeddings_keyed_by_token_limit"]
     store.close()
     Store(tmp_path / "w.db").close()  # reopening applies nothing twice
 
@@ -62,6 +63,17 @@ def test_newer_schema_is_refused(tmp_path):
     with pytest.raises(StorageError, match="newer watcher"):
         Store(tmp_path / "w.db")
 
+
+def test_upgrade_drops_embeddings_cached_without_a_token_limit(tmp_path):
+    Store(tmp_path / "w.db").close()
+    conn = sqlite3.connect(tmp_path / "w.db")  # as a database written before 0005 looked
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0005_embeddings_keyed_by_token_limit'")
+    conn.executemany("INSERT INTO embeddings (model, key, vector) VALUES (?, ?, ?)",
+                     [("all-MiniLM-L6-v2", "a", b"old"), ("all-MiniLM-L6-v2/128", "a", b"new")])
+    conn.commit()
+    conn.close()
+    store = Store(tmp_path / "w.db")
+    assert [(r["model"], r["vector"]) for r in store.db["embeddings"].rows] == [("all-MiniLM-L6-v2/128", b"new")]
 
 def test_garbage_file_is_a_storage_error_not_a_new_database(tmp_path):
     path = tmp_path / "w.db"

@@ -118,6 +118,12 @@ def _urgency_digests_tasks(db: Database) -> None:
     db.execute("CREATE INDEX tasks_status ON tasks (status, due)")
 
 
+@migration("0005_embeddings_keyed_by_token_limit")
+def _embeddings_keyed_by_token_limit(db: Database) -> None:
+    # Vectors cached before the key named the token limit ("all-MiniLM-L6-v2" or "local-<sha>", read at 256
+    # word pieces) are never read again: the encoder asks for "<model>/128" now. They would only take up room.
+    db.execute("DELETE FROM embeddings WHERE model NOT LIKE '%/%'")
+
 def open_database(path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
     """Open (creating if new) and migrate; raises StorageError instead of ever damaging a foreign file."""
     path = Path(path)
