@@ -13,7 +13,7 @@ from watcher.cli import main
 from watcher.matching.citations import SignalExtractor
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import TriggerWords, score
-from watcher.matching.learned import LearnedMatcher, load_labeled
+from watcher.matching.learned import LabeledItem, LearnedMatcher, held_out, load_labeled
 from watcher.matching.matcher import EmbeddingMatcher
 from watcher.models import Change
 from watcher.store import Store
@@ -118,13 +118,35 @@ def test_classify_and_eval_commands(tmp_path, cache_store):
     assert [l["id"] for l in lines] == [i.id for i in VALIDATION[:5]]
     assert set(lines[0]["scores"]) == set(CODES) and set(lines[0]["case_types"]) <= set(CODES)
 
+    # A set labeled apart from the project: the model it is scored on learns from every other bundled item,
+    # as production does, but never from the scored items, whatever ids they carry.
     labels = tmp_path / "labels.jsonl"
-    labels.write_text("\n".join(json.dumps({"id": i.id, "title": i.title, "summary": i.summary,
-                                            "case_types": list(i.case_types)}) for i in VALIDATION) + "\n")
+    labels.write_text("\n".join(json.dumps({"id": f"elsewhere-{n}", "title": i.title, "summary": i.summary,
+                                            "case_types": list(i.case_types)}) for n, i in enumerate(VALIDATION[:40]))
+                      + "\n")
     result = CliRunner().invoke(main, ["--config", str(REPO / "config"), "--db", db, "eval", "--labels", str(labels)])
     assert result.exit_code == 0, result.output
+    assert f"40 items evaluated from labels.jsonl; trained on {len(LABELED) - 40} labeled items" in result.output
     assert "matcher" in result.output and "trigger words" in result.output and "zero-shot" in result.output
     assert "micro" in result.output and "macro F1" in result.output
+
+
+def test_a_model_is_scored_only_on_items_it_did_not_learn_from():
+    bundled = [LabeledItem("a", "TPS for Haiti", "", ("TPS",), "train"), LabeledItem("b", "H-1B cap", "", ("H-1B",),
+               "validation"), LabeledItem("c", "EB-5 fees", "", ("EB-5",), "train")]
+    assert held_out(bundled, [i for i in bundled if i.split == "validation"]) == [bundled[0], bundled[2]]
+    elsewhere = [LabeledItem("x1", "EB-5 fees", "", ("EB-5",)), LabeledItem("a", "Another title", "")]
+    assert held_out(bundled, elsewhere) == [bundled[1]]  # c by its text, a by its id
+
+
+def test_eval_refuses_a_file_that_leaves_nothing_to_train_on(tmp_path):
+    labels = tmp_path / "all.jsonl"
+    labels.write_text("\n".join(json.dumps({"id": i.id, "title": i.title, "summary": i.summary,
+                                            "case_types": list(i.case_types)}) for i in LABELED) + "\n")
+    result = CliRunner().invoke(main, ["--config", str(REPO / "config"), "--db", str(tmp_path / "w.db"),
+                                       "eval", "--labels", str(labels)])
+    assert result.exit_code == 2
+    assert "all.jsonl: every bundled labeled item is in it; nothing is left to train on" in result.output
 
 
 def test_feedback_then_retrain(tmp_path, cache_store, make_config, server):

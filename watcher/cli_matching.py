@@ -12,7 +12,7 @@ import click
 from . import app as app_module
 from .errors import InputError
 from .matching.evaluate import TriggerWords, ZeroShot, render_table, score
-from .matching.learned import load_labeled
+from .matching.learned import held_out, load_labeled
 from .cli_common import load_config, open_store
 
 
@@ -45,17 +45,17 @@ def classify(ctx: click.Context, input_path: Path, output_path: Path) -> None:
               help="Labeled JSON lines. Items with split=validation are evaluated (all items when none has a split).")
 @click.pass_context
 def evaluate(ctx: click.Context, labels_path: Path) -> None:
-    """Precision/recall/F1 per case type for the matcher and two baselines, trained on the bundled train split."""
+    """Precision/recall/F1 per case type for the matcher and two baselines, trained on every bundled labeled item
+    that is not evaluated (on the bundled file: the train split)."""
     config = load_config(ctx)
     codes = [c.code for c in config.case_types]
-    bundled = app_module.labeled_items(config)
-    train = [i for i in bundled if i.split == "train"]
     items = load_labeled(labels_path, codes)
     evaluated = [i for i in items if i.split == "validation"] or [i for i in items if not i.split]
-    train_ids = {i.id for i in train}
-    evaluated = [i for i in evaluated if i.id not in train_ids]  # never score an item the model learned from
     if not evaluated:
         raise InputError(f"{labels_path}: no items to evaluate (no validation split, and every item is in training)")
+    train = held_out(app_module.labeled_items(config), evaluated)
+    if not train:
+        raise InputError(f"{labels_path}: every bundled labeled item is in it; nothing is left to train on")
     learned = app_module.build_learned(config, open_store(ctx, config))
     learned.train(train)
     _, chosen = learned.scores([i.title for i in evaluated], [i.summary for i in evaluated])

@@ -83,6 +83,20 @@ def load_labeled(path: str | Path, codes: Iterable[str] | None = None) -> list[L
     return items
 
 
+def held_out(labeled: Sequence[LabeledItem], evaluated: Sequence[LabeledItem]) -> list[LabeledItem]:
+    """The labeled items a model may learn from when it is scored on `evaluated`: all but those items, by id or
+    by text (a file labeled elsewhere may carry a bundled item under its own id).
+
+    On the bundled file's validation split that is the training split; on a set labeled apart from the project
+    it is every bundled item, which is what production (`classify`, the service) learns from. Scored on a model
+    of the training split alone, a new set would understate the shipped matcher: grouped cross-validation on
+    the training split falls from micro-F1 0.834 / macro 0.753 to 0.770 / 0.690 with 27% fewer examples.
+    """
+    ids = {i.id for i in evaluated}
+    texts = {i.text for i in evaluated}
+    return [i for i in labeled if i.id not in ids and i.text not in texts]
+
+
 @dataclass
 class Prediction:
     code: str
