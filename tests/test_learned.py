@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from scipy import sparse
 
 from watcher import app as app_module
 from watcher import config
@@ -13,7 +15,7 @@ from watcher.cli import main
 from watcher.matching.citations import SignalExtractor
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import TriggerWords, score
-from watcher.matching.learned import LabeledItem, LearnedMatcher, held_out, load_labeled
+from watcher.matching.learned import LabeledItem, LearnedMatcher, fit_code, held_out, load_labeled
 from watcher.matching.matcher import EmbeddingMatcher
 from watcher.models import Change
 from watcher.store import Store
@@ -138,6 +140,14 @@ def test_a_model_is_scored_only_on_items_it_did_not_learn_from():
     elsewhere = [LabeledItem("x1", "EB-5 fees", "", ("EB-5",)), LabeledItem("a", "Another title", "")]
     assert held_out(bundled, elsewhere) == [bundled[1]]  # c by its text, a by its id
 
+
+def test_positives_that_are_all_one_announcement_fall_back_to_signals():
+    # Three translations of one flyer (or feedback on one series) are one example: no fold could learn from them.
+    x = sparse.csr_matrix(np.random.default_rng(0).normal(size=(40, 5)))
+    y = np.array([1, 1, 1] + [0] * 37)
+    assert fit_code(x, y, ["flyer"] * 3 + [f"other {n}" for n in range(37)], seed=0) == (None, 0.5)
+    classifier, threshold = fit_code(x, y, ["flyer", "flyer", "rule"] + [f"other {n}" for n in range(37)], seed=0)
+    assert classifier is not None and 0.1 <= threshold <= 0.9
 
 def test_eval_refuses_a_file_that_leaves_nothing_to_train_on(tmp_path):
     labels = tmp_path / "all.jsonl"

@@ -241,8 +241,13 @@ def fit_code(x: sparse.csr_matrix, y: np.ndarray, groups: Sequence[str],
     model = LogisticRegression(C=REGULARIZATION, class_weight="balanced", max_iter=2000)
     # Threshold calibrated on folds that keep near-duplicates (translations, series) together, so it is set for
     # genuinely new items rather than for copies of training items.
-    folds = StratifiedGroupKFold(n_splits=min(5, int(y.sum())), shuffle=True, random_state=seed)
-    oof = cross_val_predict(model, x, y, cv=folds, groups=groups, method="predict_proba")[:, 1]
+    folds = list(StratifiedGroupKFold(n_splits=min(5, int(y.sum())), shuffle=True, random_state=seed)
+                 .split(x, y, groups))
+    if any(y[fit].sum() == 0 for fit, _ in folds):
+        # Every positive is one announcement (its translations, or feedback on one series): one example, not
+        # several, and nothing to calibrate on. Signals only, as for too few positives.
+        return None, 0.5
+    oof = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
     return model.fit(x, y), best_threshold(oof, y)
 
 
