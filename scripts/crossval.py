@@ -4,7 +4,10 @@ This is how the matcher's settings (REGULARIZATION, WORD_WEIGHT, MIN_POSITIVES, 
 chosen, so the validation split stays a test the settings never saw. Folds keep an item's title group
 (translations, series) together, as new items arrive in the service.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python scripts/crossval.py [--seeds 2] [--db var/cv.db]
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/crossval.py [--seeds 2] [--db var/cv.db] [--fraction 1.0]
+
+--fraction F trains each fold on a random F of its title groups: the learning curve, which says what more
+labeled items (or attorneys' feedback) would buy.
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--db", default=str(REPO / "var" / "cv.db"), help="embedding cache (reused between runs)")
+    parser.add_argument("--fraction", type=float, default=1.0, help="share of each fold's training groups kept")
     args = parser.parse_args()
+    if not 0 < args.fraction <= 1:
+        parser.error(f"--fraction: {args.fraction} is not in (0, 1]")
     # Rare types make strata of one item; the grouped splitter says so each fold, and it changes nothing.
     warnings.filterwarnings("ignore", message="The least populated class")
     case_types = config.load(REPO / "config").case_types
@@ -46,8 +52,11 @@ def main() -> None:
     for seed in range(args.seeds):
         predicted: list[set[str]] = [set() for _ in train]
         folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=100 + seed)
+        rng = np.random.default_rng(seed)
         for fit, held in folds.split(train, strata, groups):
-            matcher.train([train[k] for k in fit])
+            fit_groups = sorted({groups[k] for k in fit})
+            kept = set(rng.permutation(fit_groups)[:round(args.fraction * len(fit_groups))])
+            matcher.train([train[k] for k in fit if groups[k] in kept])
             _, chosen = matcher.scores([train[k].title for k in held], [train[k].summary for k in held])
             for k, row in zip(held, chosen):
                 predicted[k] = {c for c, on in zip(codes, row) if on}
@@ -55,7 +64,8 @@ def main() -> None:
         micro.append(report.micro.f1)
         macro.append(report.macro_f1)
         print(f"seed {seed}: micro-F1 {report.micro.f1:.3f}  macro-F1 {report.macro_f1:.3f}", flush=True)
-    print(f"grouped 5-fold CV on {len(train)} training items, {args.seeds} seeds: "
+    print(f"grouped 5-fold CV on {len(train)} training items ({args.fraction:.0%} of each fold's groups), "
+          f"{args.seeds} seeds: "
           f"micro-F1 {np.mean(micro):.3f}  macro-F1 {np.mean(macro):.3f}")
     store.close()
 
