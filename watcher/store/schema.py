@@ -124,6 +124,7 @@ def _embeddings_keyed_by_token_limit(db: Database) -> None:
     # word pieces) are never read again: the encoder asks for "<model>/128" now. They would only take up room.
     db.execute("DELETE FROM embeddings WHERE model NOT LIKE '%/%'")
 
+
 def open_database(path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
     """Open (creating if new) and migrate; raises StorageError instead of ever damaging a foreign file."""
     path = Path(path)
