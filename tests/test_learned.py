@@ -149,6 +149,7 @@ def test_positives_that_are_all_one_announcement_fall_back_to_signals():
     classifier, threshold = fit_code(x, y, ["flyer", "flyer", "rule"] + [f"other {n}" for n in range(37)], seed=0)
     assert classifier is not None and 0.1 <= threshold <= 0.9
 
+
 def test_eval_refuses_a_file_that_leaves_nothing_to_train_on(tmp_path):
     labels = tmp_path / "all.jsonl"
     labels.write_text("\n".join(json.dumps({"id": i.id, "title": i.title, "summary": i.summary,

@@ -75,6 +75,7 @@ def test_upgrade_drops_embeddings_cached_without_a_token_limit(tmp_path):
     store = Store(tmp_path / "w.db")
     assert [(r["model"], r["vector"]) for r in store.db["embeddings"].rows] == [("all-MiniLM-L6-v2/128", b"new")]
 
+
 def test_garbage_file_is_a_storage_error_not_a_new_database(tmp_path):
     path = tmp_path / "w.db"
     path.write_bytes(b"this is not sqlite" * 100)

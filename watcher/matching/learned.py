@@ -49,7 +49,7 @@ class LabeledItem:
 
     @property
     def text(self) -> str:
-        return f"{self.title}. {self.summary}".strip()
+        return item_text(self.title, self.summary)
 
 
 def load_labeled(path: str | Path, codes: Iterable[str] | None = None) -> list[LabeledItem]:
@@ -252,12 +252,16 @@ def fit_code(x: sparse.csr_matrix, y: np.ndarray, groups: Sequence[str],
     return model.fit(x, y), best_threshold(oof, y)
 
 
+def item_text(title: str, summary: str) -> str:
+    return f"{title}. {summary}".strip()
+
+
 def word_texts(titles: Sequence[str], summaries: Sequence[str]) -> list[str]:
-    return [f"{t}. {s}" for t, s in zip(titles, summaries)]
+    return [item_text(t, s) for t, s in zip(titles, summaries)]
 
 
 def embedding_text(title: str, summary: str) -> str:
-    return f"{title}. {summary}".strip() if summary and is_english(summary) else title
+    return item_text(title, summary) if summary and is_english(summary) else title
 
 
 def best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
