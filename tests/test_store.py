@@ -76,6 +76,17 @@ def test_upgrade_drops_embeddings_cached_without_a_token_limit(tmp_path):
     assert [(r["model"], r["vector"]) for r in store.db["embeddings"].rows] == [("all-MiniLM-L6-v2/128", b"new")]
 
 
+def test_a_backup_is_taken_while_another_thread_is_mid_query(tmp_path):
+    store = Store(tmp_path / "w.db")
+    reading = store.db.query("SELECT name FROM sqlite_master")
+    next(reading)  # sqlite-utils holds a savepoint (a transaction) on the shared connection until the query ends
+    copy = store.backup(tmp_path / "copy.db")
+    assert list(reading)  # the reader was not disturbed
+    store.close()
+    restored = Store(copy)
+    assert restored.integrity() == ["ok"] and "changes" in restored.db.table_names()
+    restored.close()
+
 def test_garbage_file_is_a_storage_error_not_a_new_database(tmp_path):
     path = tmp_path / "w.db"
     path.write_bytes(b"this is not sqlite" * 100)

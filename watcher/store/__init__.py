@@ -82,8 +82,7 @@ class Store:
                 item_count=self.changes.count(cycle.source_id), unconditional=cycle.unconditional)
 
     def backup(self, destination: str | Path) -> Path:
-        with self.lock:
-            return backup(self.db.conn, Path(destination))
+        return backup(self.path, Path(destination))
 
     def integrity(self) -> list[str]:
         with self.lock:

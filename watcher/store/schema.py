@@ -171,13 +171,22 @@ def _quick_check(conn: sqlite3.Connection, path: Path, new_file: bool) -> None:
                            "Stop watcher and restore the latest backup (docs/admin.md, 'Restore')")
 
 
-def backup(conn: sqlite3.Connection, destination: Path) -> Path:
-    """A consistent copy while the service writes: VACUUM INTO a temporary file, fsync, then an atomic rename."""
+def backup(path: Path, destination: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Path:
+    """A consistent copy while the service writes: VACUUM INTO a temporary file, fsync, then an atomic rename.
+
+    VACUUM reads through a connection of its own. It cannot run inside a transaction, and the service's shared
+    connection is inside one whenever another thread is mid-query (sqlite-utils wraps each query in a
+    savepoint); a WAL reader of its own sees the last committed state and never waits for a writer.
+    """
     destination = destination.resolve()
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = destination.with_name(f".{destination.name}.tmp")
     tmp.unlink(missing_ok=True)
-    conn.execute("VACUUM INTO ?", [str(tmp)])
+    conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000)
+    try:
+        conn.execute("VACUUM INTO ?", [str(tmp)])
+    finally:
+        conn.close()
     os.chmod(tmp, 0o600)
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
