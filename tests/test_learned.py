@@ -79,6 +79,19 @@ def test_rationale_names_signals_and_neighbours(matcher):
     assert "cites Form I-765" in i765.rationale and "labeled I-765 item" in i765.rationale
 
 
+def test_a_precedent_decision_is_always_removal(matcher):
+    # A headnote on investor source of funds reads like EB-5 policy; LABELING.md still makes the decision REMOVAL,
+    # with certainty and a reason an attorney can read (the classifier alone scores 0.992, from the citation).
+    title = "Matter of Ortega Vance, 29 I&N Dec. 140 (BIA 2025)"
+    summary = ("An investor petitioning under section 203(b)(5) must trace the lawful source of capital invested in "
+               "a new commercial enterprise through a regional center.")
+    [predictions] = matcher.predict([title], [summary])
+    removal = next(p for p in predictions if p.code == "REMOVAL")
+    assert removal.score == 1.0 and "precedent decision" in removal.rationale
+    [predictions] = matcher.predict([title.replace("(BIA", "(DIR")], [summary])
+    assert "REMOVAL" not in {p.code for p in predictions}
+
+
 def test_embeddings_are_cached_so_no_text_is_embedded_twice(matcher, cache_store):
     encoder = Encoder(cache=cache_store.embeddings)
     calls = []

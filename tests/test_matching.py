@@ -7,7 +7,7 @@ import pytest
 from watcher import config
 from watcher.errors import ConfigError, InputError
 from watcher.matching.caseload import parse_caseload
-from watcher.matching.citations import SignalExtractor, cfr_cites, ina_cites, is_paperwork
+from watcher.matching.citations import SignalExtractor, cfr_cites, ina_cites, is_paperwork, is_precedent
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import TriggerWords, score
 from watcher.matching.learned import LabeledItem, best_threshold, embedding_text, is_english, load_labeled
@@ -50,6 +50,17 @@ def test_cfr_and_ina_cites():
 ])
 def test_low_signal_notices(title, expected):
     assert is_paperwork(title) is expected
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("Matter of Koat, 28 I&N Dec. 450 (BIA 2022)", True),
+    ("Matter of Reyes, 28 I&N Dec. 52 (AG 2020)", True),
+    ("Matter of A-B-, 27 I&N Dec. 316 (A.G. 2018)", True),
+    ("Matter of Bay Area Legal Services, Inc., 28 I&N Dec. 16 (DIR 2020)", False),  # accreditation: organisational
+    ("BIA Decision Cites Matter of Koat", False),
+])
+def test_precedent_decisions(title, expected):
+    assert is_precedent(title) is expected
 
 
 def test_translations_are_embedded_from_the_english_title():

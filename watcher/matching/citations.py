@@ -1,4 +1,5 @@
-"""Explicit signals in a text: form numbers, visa classes, CFR parts and INA sections, paperwork notices.
+"""Explicit signals in a text: form numbers, visa classes, CFR parts and INA sections, paperwork notices and
+precedent decisions.
 
 These are facts no similarity score should have to guess. Each case type's forms, keywords and CFR cites come
 from case_types.toml; `signal_vector` turns them into features the learned matcher weighs.
@@ -41,6 +42,17 @@ def is_paperwork(title: str, summary: str = "") -> bool:
     in the Federal Register), Privacy Act system-of-records notices, organisational EOIR notices."""
     return bool(_PAPERWORK.search(title) or _PRIVACY_ACT.search(title) or _EOIR_ORGANISATION.search(title)
                 or (summary and "Paperwork Reduction Act" in summary[:400] and "information collection" in summary.lower()))
+
+
+# "Matter of X, 28 I&N Dec. 788 (BIA 2024)": how EOIR cites a precedent and how its source titles one. Decisions
+# of the EOIR Director (DIR) on recognition and accreditation are organisational, not precedents on removal.
+_PRECEDENT = re.compile(r"\bI&N Dec\.\s+\d+\s+\((?:BIA|A\.?G\.?)\s+\d{4}\)", re.IGNORECASE)
+
+
+def is_precedent(title: str) -> bool:
+    """A BIA or Attorney General precedent decision: LABELING.md makes every one REMOVAL, whatever relief it
+    also decides."""
+    return bool(_PRECEDENT.search(title))
 
 
 def cfr_cites(text: str) -> list[str]:

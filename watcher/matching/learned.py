@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
 from ..errors import InputError
-from .citations import SignalExtractor, is_paperwork
+from .citations import SignalExtractor, is_paperwork, is_precedent
 from .encoder import Encoder
 
 MIN_POSITIVES = 3       # fewer labeled positives than this: explicit signals only
@@ -35,6 +35,7 @@ TRAIN_JOBS = 2          # threads fitting case types at once (the machine this s
 TOKEN_PATTERN = r"(?u)\b\w[\w.-]*\w\b|\b\w\b"
 THRESHOLDS = np.round(np.arange(0.10, 0.91, 0.05), 2)
 NEIGHBOURS = 5
+PRECEDENT_CODE = "REMOVAL"  # LABELING.md: every BIA and Attorney General precedent decision
 DEFAULT_LABELS = Path(__file__).resolve().parents[1] / "data" / "labeled.jsonl"
 
 
@@ -179,6 +180,14 @@ class LearnedMatcher:
         thresholds = np.array([self.model.thresholds[c] for c in self.model.codes])
         chosen = scores >= thresholds
         chosen[[is_paperwork(t, s) for t, s in zip(titles, summaries)]] = False  # LABELING.md: no code
+        if PRECEDENT_CODE in self.model.codes:
+            # A rule of the labeling, not a guess. The classifier already finds every precedent of the training
+            # split (cross-validated, from the citation in the title); the rule makes the match certain and lets
+            # the rationale say why, instead of "close to 5 labeled REMOVAL items".
+            precedent = np.array([is_precedent(t) for t in titles], dtype=bool)
+            column = self.model.codes.index(PRECEDENT_CODE)
+            scores[precedent, column] = 1.0
+            chosen[precedent, column] = True
         return embeddings, scores, chosen
 
     def predict(self, titles: Sequence[str], summaries: Sequence[str]) -> list[list[Prediction]]:
@@ -188,8 +197,10 @@ class LearnedMatcher:
         for row, (title, summary) in enumerate(zip(titles, summaries)):
             neighbours = np.argsort(-similarity[row])[:NEIGHBOURS] if similarity is not None else []
             signals = self.extractor.signals(f"{title}\n{summary}")
+            precedent = is_precedent(title)
             results.append(sorted(
-                (Prediction(code, round(float(scores[row, j]), 3), self._rationale(code, signals[code], neighbours))
+                (Prediction(code, round(float(scores[row, j]), 3),
+                            self._rationale(code, signals[code], neighbours, precedent))
                  for j, code in enumerate(self.model.codes) if chosen[row, j]),
                 key=lambda p: -p.score))
         return results
@@ -200,8 +211,9 @@ class LearnedMatcher:
         # phrase) is the evidence; a mention deep in the text is not.
         return 0.9 if title_signals.forms or title_signals.keywords else 0.0
 
-    def _rationale(self, code, signals, neighbours) -> str:
-        parts = [signals.describe()] if signals.any else []
+    def _rationale(self, code, signals, neighbours, precedent: bool = False) -> str:
+        parts = ["a BIA or Attorney General precedent decision"] if precedent and code == PRECEDENT_CODE else []
+        parts += [signals.describe()] if signals.any else []
         close = [i for i in neighbours if code in self.model.train_labels[i]]
         if close:
             example = self.model.train_titles[close[0]]
