@@ -27,6 +27,7 @@ def test_form_numbers_have_hyphen_aware_boundaries():
     real = EXTRACTOR.signals("Form I-130 and an H-1B petition")
     assert real["I-130"].forms == ("I-130",) and "H-1B" in real["H-1B"].keywords
     assert EXTRACTOR.signals("Form I-130A")["I-130"].forms == ("I-130A",)
+    assert EXTRACTOR.signals("an approved form i-130")["I-130"].forms == ("I-130",)  # case does not matter
 
 
 def test_keywords_tolerate_plurals_but_forms_do_not():
