@@ -211,7 +211,7 @@ class LearnedMatcher:
         # phrase) is the evidence; a mention deep in the text is not.
         return 0.9 if title_signals.forms or title_signals.keywords else 0.0
 
-    def _rationale(self, code, signals, neighbours, precedent: bool = False) -> str:
+    def _rationale(self, code, signals, neighbours, precedent: bool) -> str:
         parts = ["a BIA or Attorney General precedent decision"] if precedent and code == PRECEDENT_CODE else []
         parts += [signals.describe()] if signals.any else []
         close = [i for i in neighbours if code in self.model.train_labels[i]]
