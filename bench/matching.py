@@ -29,6 +29,12 @@ def corpus_items() -> list[tuple[str, str]]:
     return [(i.title, i.summary) for i in load_labeled(DEFAULT_LABELS)]  # the labeled items are corpus items too
 
 
+def timed(run) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
 def measure() -> list[tuple[str, str]]:
     cfg = config_module.load(REPO / "config")
     items = corpus_items()
@@ -45,23 +51,22 @@ def measure() -> list[tuple[str, str]]:
 
         raw = Encoder()  # no cache: the model's own speed on the same texts
         texts = [embedding_text(t, s) for t, s in items]
-        start = time.perf_counter()
-        raw.model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
-        encode_s = time.perf_counter() - start
-
         fresh = LearnedMatcher(Encoder(), SignalExtractor(cfg.case_types))  # uncached: classify embeds everything
         fresh.model = learned.model
         fresh.encoder._model = raw.model
-        start = time.perf_counter()
-        fresh.scores(titles, summaries)
-        classify_s = time.perf_counter() - start
+        # Best of two, alternated: one run of either moves by 10% on a 2-core machine, and the ratio is the figure.
+        encode_s = classify_s = float("inf")
+        for _ in range(2):
+            encode_s = min(encode_s, timed(lambda: raw.model.encode(texts, batch_size=64, normalize_embeddings=True,
+                                                                    show_progress_bar=False)))
+            classify_s = min(classify_s, timed(lambda: fresh.scores(titles, summaries)))
         store.close()
     n = len(items)
     return [
         ("model load (hash check + sentence-transformers)", f"{load_s:.1f} s"),
         ("train on labeled items (first run: embeds them)", f"{train_s:.1f} s"),
-        (f"raw encode throughput ({n} corpus texts)", f"{n / encode_s:.1f} items/s"),
-        ("classify throughput (same texts, uncached)", f"{n / classify_s:.1f} items/s"),
+        (f"raw encode throughput ({n} corpus texts; best of 2)", f"{n / encode_s:.1f} items/s"),
+        ("classify throughput (same texts, uncached; best of 2)", f"{n / classify_s:.1f} items/s"),
         ("classify / raw encode", f"{encode_s / classify_s:.2f} (goal >= 0.8)"),
         ("peak RSS with the model", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"),
     ]
