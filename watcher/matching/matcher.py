@@ -7,22 +7,17 @@ replaces behind the same `match` signature.
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Callable, Protocol, Sequence
 
 from ..config import CaseType
 from ..models import Change, Match
+from .citations import phrase
 from .signals import bulletin_matches
 
 
 class Matcher(Protocol):
     def match(self, change: Change) -> list[Match]: ...
-
-
-def _phrase(text: str) -> re.Pattern[str]:
-    # Word boundaries that treat '-' as part of a form number: "I-130" must not match "I-1300".
-    return re.compile(r"(?<![\w-])" + re.escape(text) + r"(?![\w-])", re.IGNORECASE)
 
 
 class KeywordMatcher:
@@ -31,8 +26,8 @@ class KeywordMatcher:
     def __init__(self, case_types: Sequence[CaseType], min_score: float = 0.5):
         self.min_score = min_score
         self._rules = [
-            (case_type, [(f, _phrase(f)) for f in case_type.forms],
-             [(k, _phrase(k)) for k in case_type.keywords])
+            (case_type, [(f, phrase(f)) for f in case_type.forms],
+             [(k, phrase(k)) for k in case_type.keywords])
             for case_type in case_types
         ]
 
