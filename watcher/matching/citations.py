@@ -2,7 +2,7 @@
 precedent decisions.
 
 These are facts no similarity score should have to guess. Each case type's forms, keywords and CFR cites come
-from case_types.toml; `signal_vector` turns them into features the learned matcher weighs.
+from case_types.toml; `SignalExtractor.vector` turns them into features the learned matcher weighs.
 """
 
 from __future__ import annotations
