@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .tomlfile import Section, read_toml
 
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
@@ -144,88 +144,7 @@ class Config:
         raise ConfigError(f"unknown source '{source_id}' (configured: {known})")
 
 
-class _Section:
-    """A TOML table plus where it came from, so every error can say `file: path.key: problem`."""
-
-    def __init__(self, file: str, path: str, data: Any):
-        self.file, self.path = file, path
-        if not isinstance(data, dict):
-            raise self.error(f"must be a table, got {type(data).__name__}")
-        self.data = data
-
-    def where(self, key: str | None = None) -> str:
-        path = f"{self.path}.{key}" if self.path and key else (key or self.path)
-        return f"{self.file}: {path}" if path else self.file
-
-    def error(self, message: str, key: str | None = None) -> ConfigError:
-        return ConfigError(f"{self.where(key)}: {message}")
-
-    def allow(self, *keys: str) -> None:
-        for key in self.data:
-            if key not in keys:
-                raise self.error("unknown key", key)
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., *, required: bool = False) -> Any:
-        if key not in self.data:
-            if required or default is ...:
-                raise self.error("is required", key)
-            return default
-        value = self.data[key]
-        # bool is an int in Python; a number must not accept `true`.
-        if isinstance(value, bool) and bool not in _as_tuple(kind):
-            raise self.error(f"must be {_kind_name(kind)}, got a boolean", key)
-        if not isinstance(value, kind):
-            raise self.error(f"must be {_kind_name(kind)}, got {type(value).__name__}", key)
-        return value
-
-    def text(self, key: str, default: Any = ..., *, required: bool = False) -> str:
-        value = self.get(key, str, default, required=required)
-        if isinstance(value, str) and required and not value.strip():
-            raise self.error("must not be empty", key)
-        return value
-
-    def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-        values = self.get(key, list, list(default))
-        for i, value in enumerate(values):
-            if not isinstance(value, str) or not value.strip():
-                raise self.error(f"[{i}] must be a non-empty string", key)
-        return tuple(values)
-
-    def number(self, key: str, default: float, *, minimum: float = 0) -> float:
-        value = self.get(key, (int, float), default)
-        if value <= minimum:
-            raise self.error(f"must be greater than {minimum}", key)
-        return float(value)
-
-    def section(self, key: str) -> _Section:
-        return _Section(self.file, self.where(key).split(": ", 1)[-1], self.data.get(key, {}))
-
-    def items(self, key: str) -> list[_Section]:
-        values = self.get(key, list, [])
-        return [_Section(self.file, f"{key}[{i}]", v) for i, v in enumerate(values)]
-
-
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-             list: "a list", dict: "a table"}
-    return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kind))
-
-
-def _read_toml(path: Path) -> _Section:
-    try:
-        with path.open("rb") as handle:
-            return _Section(path.name, "", tomllib.load(handle))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
-
-
-def parse_schedule(section: _Section, key: str = "schedule") -> Schedule:
+def parse_schedule(section: Section, key: str = "schedule") -> Schedule:
     """An interval ("30m"), a crontab line in UTC, or a list of crontab lines."""
     jitter = int(section.number("jitter_seconds", 60, minimum=-1))
     value = section.get(key, (str, list), required=True)
@@ -248,7 +167,7 @@ def parse_schedule(section: _Section, key: str = "schedule") -> Schedule:
     return Schedule(cron=tuple(lines), jitter_seconds=jitter)
 
 
-def parse_duration(section: _Section, key: str) -> timedelta:
+def parse_duration(section: Section, key: str) -> timedelta:
     match = INTERVAL.match(section.text(key, required=True).strip())
     if not match:
         raise section.error("must be a duration like '36h' or '35d'", key)
@@ -264,7 +183,7 @@ def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     return False
 
 
-def _load_http(root: _Section) -> HttpSettings:
+def _load_http(root: Section) -> HttpSettings:
     s = root.section("http")
     s.allow("user_agent", "connect_timeout", "read_timeout", "deadline", "max_bytes", "max_redirects",
             "allowed_hosts", "ca_bundle", "allow_loopback")
@@ -290,7 +209,7 @@ def _load_http(root: _Section) -> HttpSettings:
     return settings
 
 
-def _load_targets(root: _Section) -> tuple[TargetConfig, ...]:
+def _load_targets(root: Section) -> tuple[TargetConfig, ...]:
     targets = []
     for t in root.items("target"):
         t.allow("name", "tags", "url_env", "url_credential", "url", "format", "team", "include_matter_refs")
@@ -316,7 +235,7 @@ def _load_targets(root: _Section) -> tuple[TargetConfig, ...]:
     return tuple(targets)
 
 
-def _load_routes(root: _Section, codes: set[str], tags: set[str]) -> tuple[RouteConfig, ...]:
+def _load_routes(root: Section, codes: set[str], tags: set[str]) -> tuple[RouteConfig, ...]:
     routes = []
     for r in root.items("route"):
         r.allow("case_types", "tags", "min_urgency", "mode")
@@ -337,7 +256,7 @@ def _load_routes(root: _Section, codes: set[str], tags: set[str]) -> tuple[Route
 
 
 def _load_sources(directory: Path, http: HttpSettings) -> tuple[SourceConfig, ...]:
-    root = _read_toml(directory / "sources.toml")
+    root = read_toml(directory / "sources.toml")
     root.allow("source")
     sources: list[SourceConfig] = []
     for s in root.items("source"):
@@ -375,7 +294,7 @@ def check_source_url(url: str, http: HttpSettings, where: str) -> None:
 
 
 def _load_case_types(directory: Path) -> tuple[CaseType, ...]:
-    root = _read_toml(directory / "case_types.toml")
+    root = read_toml(directory / "case_types.toml")
     root.allow("case_type")
     types: list[CaseType] = []
     for c in root.items("case_type"):
@@ -396,35 +315,60 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
     directory = Path(directory)
     if not directory.is_dir():
         raise ConfigError(f"{directory}: config directory not found")
-    root = _read_toml(directory / "watcher.toml")
+    root = read_toml(directory / "watcher.toml")
     root.allow("storage", "http", "matching", "target", "route", "ops", "training", "agenda")
     storage = root.section("storage")
     storage.allow("path")
     http = _load_http(root)
-    matching = root.section("matching")
-    matching.allow("method", "min_score", "model_path", "model_sha256", "labels", "aliases")
     case_types = _load_case_types(directory)
     targets = _load_targets(root)
-    routes = _load_routes(root, {c.code for c in case_types}, {tag for t in targets for tag in t.tags})
+    tags = {tag for target in targets for tag in target.tags}
+    routes = _load_routes(root, {c.code for c in case_types}, tags)
+    training = root.section("training")
+    training.allow("due_days")
+    return Config(
+        directory=directory,
+        storage_path=Path(db_override or storage.text("path", "var/watcher.db")),
+        http=http,
+        matching=_load_matching(root, directory, {c.code for c in case_types}),
+        sources=_load_sources(directory, http),
+        case_types=case_types,
+        targets=targets,
+        routes=routes,
+        ops_tags=_load_ops_tags(root, tags),
+        training=TrainingSettings(due_days=int(training.number("due_days", 7))),
+        agenda=_load_agenda(root, tags),
+    )
+
+
+def _load_ops_tags(root: Section, tags: set[str]) -> tuple[str, ...]:
     ops = root.section("ops")
     ops.allow("tags")
     ops_tags = ops.strings("tags")
     for tag in ops_tags:
-        if tag not in {t for target in targets for t in target.tags}:
+        if tag not in tags:
             raise ops.error(f"no target carries tag '{tag}'", "tags")
-    training = root.section("training")
-    training.allow("due_days")
+    return ops_tags
+
+
+def _load_agenda(root: Section, tags: set[str]) -> AgendaSettings:
     agenda = root.section("agenda")
     agenda.allow("tags", "schedule", "meeting")
-    agenda_settings = AgendaSettings(tags=agenda.strings("tags"), schedule=agenda.get("schedule", str, None),
-                                     meeting=agenda.get("meeting", str, "mon 15:00"))
-    for tag in agenda_settings.tags:
-        if tag not in {t for target in targets for t in target.tags}:
+    settings = AgendaSettings(tags=agenda.strings("tags"), schedule=agenda.get("schedule", str, None),
+                              meeting=agenda.get("meeting", str, "mon 15:00"))
+    for tag in settings.tags:
+        if tag not in tags:
             raise agenda.error(f"no target carries tag '{tag}'", "tags")
-    if agenda_settings.schedule:
-        parse_schedule(_Section(agenda.file, agenda.path, {"schedule": agenda_settings.schedule}))
-    if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", agenda_settings.meeting):
+    if settings.schedule:
+        parse_schedule(Section(agenda.file, agenda.path, {"schedule": settings.schedule}))
+    if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", settings.meeting):
         raise agenda.error("must look like 'mon 15:00' (weekday, UTC time)", "meeting")
+    return settings
+
+
+def _load_matching(root: Section, directory: Path, codes: set[str]) -> MatchingSettings:
+    matching = root.section("matching")
+    matching.allow("method", "min_score", "model_path", "model_sha256", "labels", "aliases")
     method = matching.text("method", "keywords")
     if method not in ("keywords", "embedding"):
         raise matching.error(f"unknown method '{method}' (known: embedding, keywords)", "method")
@@ -432,27 +376,13 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
     model_sha256 = matching.get("model_sha256", str, None)
     if model_path and not (model_sha256 and re.fullmatch(r"[0-9a-f]{64}", model_sha256)):
         raise matching.error("a local model needs its model.safetensors sha256 (64 hex digits)", "model_sha256")
-    labels = matching.get("labels", str, None)
     aliases = matching.get("aliases", dict, {})
-    codes = {c.code for c in case_types}
     for alias, code in aliases.items():
         if code not in codes:
             raise matching.error(f"'{alias}' maps to unknown case type '{code}'", "aliases")
-    return Config(
-        directory=directory,
-        storage_path=Path(db_override or storage.text("path", "var/watcher.db")),
-        http=http,
-        matching=MatchingSettings(method=method, min_score=matching.number("min_score", 0.5),
-                                  model_path=_relative(directory, model_path), model_sha256=model_sha256,
-                                  labels=_relative(directory, labels), aliases=dict(aliases)),
-        sources=_load_sources(directory, http),
-        case_types=case_types,
-        targets=targets,
-        routes=routes,
-        ops_tags=ops_tags,
-        training=TrainingSettings(due_days=int(training.number("due_days", 7))),
-        agenda=agenda_settings,
-    )
+    return MatchingSettings(method=method, min_score=matching.number("min_score", 0.5),
+                            model_path=_relative(directory, model_path), model_sha256=model_sha256,
+                            labels=_relative(directory, matching.get("labels", str, None)), aliases=dict(aliases))
 
 
 def _relative(directory: Path, value: str | None) -> Path | None:
