@@ -17,7 +17,7 @@ from .config import RouteConfig, TargetConfig
 from .errors import FetchError, WatcherError
 from .http import HttpClient
 from .matching.matcher import Matcher
-from .models import Decision, Match, SourceRun, Status
+from .models import Decision, Match, Message, SourceRun, Status, TrainingTask
 from .notify.alerts import CONSOLE, compose, message_ref
 from .notify.training import compose_tasks
 from .urgency import urgency
@@ -117,24 +117,10 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     # but never announced twice.
     elsewhere = ctx.store.changes.urls_elsewhere(source_id, [d.change.url for d in decisions
                                                              if d.status is Status.NEW])
-    matches: dict[str, list[Match]] = {}
-    messages, tasks = [], []
     new_count = _count(decisions, Status.NEW)
     mass = not baseline and decide.mass_change(new_count, len(changes))
-    open_matters = ctx.store.matters.open_counts()
-    for decision in decisions:
-        if decision.status is Status.UNCHANGED:
-            continue
-        found = matches[decision.change.item_key] = ctx.matcher.match(decision.change)
-        announced_elsewhere = decision.status is Status.NEW and decision.change.url in elsewhere
-        if baseline or mass or announced_elsewhere or not found:  # the first fetch is a silent baseline (C4)
-            continue
-        matters = ctx.store.matters.open_matters([m.case_type for m in found])
-        level = urgency(decision.change, found, open_matters, now)
-        ref = message_ref(source_id, decision.change.item_key, decision.version)
-        new_tasks = compose_tasks(decision, found, level, matters, now, ctx.due_days, ref)
-        tasks += new_tasks
-        messages += compose(decision, found, ctx.routes, ctx.targets, open_matters, level, new_tasks, matters)
+    # The first fetch is a silent baseline (C4); a mass change is held for a person to look at.
+    matches, messages, tasks = _match_and_compose(ctx, source_id, decisions, elsewhere, baseline or mass, now)
     if mass:
         log.warning("source %s: %d of %d items new at once; client alerts held", source_id, new_count, len(changes))
         held = compose_mass_change(source_id, new_count, len(changes), now, ops_targets(ctx))
@@ -146,6 +132,29 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     new, updated = _count(decisions, Status.NEW), _count(decisions, Status.UPDATED)
     return SourceRun(source_id, "baseline" if baseline else "ok", new=new, updated=updated,
                      messages=len(messages), bytes_received=sum(d.bytes_received for d in documents))
+
+
+def _match_and_compose(ctx: Context, source_id: str, decisions: Sequence[Decision], elsewhere: set[str],
+                       silent: bool, now: datetime) -> tuple[dict[str, list[Match]], list[Message], list[TrainingTask]]:
+    """Match every new or updated change; compose its alerts and training tasks unless the cycle is silent or
+    another source already announced the item."""
+    matches: dict[str, list[Match]] = {}
+    messages, tasks = [], []
+    open_matters = ctx.store.matters.open_counts()
+    for decision in decisions:
+        if decision.status is Status.UNCHANGED:
+            continue
+        found = matches[decision.change.item_key] = ctx.matcher.match(decision.change)
+        announced_elsewhere = decision.status is Status.NEW and decision.change.url in elsewhere
+        if silent or announced_elsewhere or not found:
+            continue
+        matters = ctx.store.matters.open_matters([m.case_type for m in found])
+        level = urgency(decision.change, found, open_matters, now)
+        ref = message_ref(source_id, decision.change.item_key, decision.version)
+        new_tasks = compose_tasks(decision, found, level, matters, now, ctx.due_days, ref)
+        tasks += new_tasks
+        messages += compose(decision, found, ctx.routes, ctx.targets, open_matters, level, new_tasks, matters)
+    return matches, messages, tasks
 
 
 def _record_failure(ctx: Context, source_id: str, exc: Exception, now: datetime,
