@@ -144,6 +144,7 @@ def test_classify_and_eval_commands(tmp_path, cache_store):
     assert f"40 items evaluated from labels.jsonl; trained on {len(LABELED) - 40} labeled items" in result.output
     assert "matcher" in result.output and "trigger words" in result.output and "zero-shot" in result.output
     assert "micro" in result.output and "macro F1" in result.output
+    assert result.output.count("95% interval") == 3  # under micro, under macro, and the footnote
 
 
 def test_a_model_is_scored_only_on_items_it_did_not_learn_from():

@@ -9,7 +9,7 @@ from watcher.errors import ConfigError, InputError
 from watcher.matching.caseload import parse_caseload
 from watcher.matching.citations import SignalExtractor, cfr_cites, ina_cites, is_paperwork, is_precedent
 from watcher.matching.encoder import Encoder
-from watcher.matching.evaluate import TriggerWords, score
+from watcher.matching.evaluate import Interval, TriggerWords, bootstrap, score
 from watcher.matching.learned import LabeledItem, best_threshold, embedding_text, is_english, load_labeled
 from watcher.matching.matcher import training_items
 from watcher.store.matching import FeedbackLabel
@@ -124,6 +124,25 @@ def test_metrics_and_trigger_words():
     assert report.per_code["I-765"].recall == 0 and report.present == ("I-765", "H-1B", "TPS")
     trigger = TriggerWords(CASE_TYPES).predict([LabeledItem("1", "New Form I-765 edition", "")])
     assert trigger == [{"I-765"}]
+
+
+def test_bootstrap_intervals_bracket_the_figure_and_narrow_with_more_items():
+    gold = [{"H-1B"}] * 10 + [set()] * 10
+    assert bootstrap(gold, gold, CODES) == (Interval(1.0, 1.0), Interval(1.0, 1.0))
+    assert bootstrap(gold, [set()] * 20, CODES) == (Interval(0.0, 0.0), Interval(0.0, 0.0))
+    predicted = [{"H-1B"}] * 5 + [set()] * 5 + [{"H-1B"}] * 2 + [set()] * 8  # micro-F1 10/17 = 0.59
+    micro, macro = bootstrap(gold, predicted, CODES)
+    assert micro.low < score("x", gold, predicted, CODES).micro.f1 < micro.high and macro == micro  # one type
+    wider, narrower = micro, bootstrap(gold * 10, predicted * 10, CODES)[0]
+    assert narrower.high - narrower.low < (wider.high - wider.low) / 2  # ten times the items: about a third
+
+
+def test_macro_bootstrap_averages_only_the_types_a_resample_holds():
+    # One TPS item missed, nineteen H-1B items all found: macro-F1 is 0.5. A resample without the TPS item
+    # (about a third of them) holds H-1B alone and scores 1.0, not an average with a type it has no item of.
+    gold = [{"TPS"}] + [{"H-1B"}] * 19
+    _, macro = bootstrap(gold, [set()] + [{"H-1B"}] * 19, CODES)
+    assert (macro.low, macro.high) == (0.5, 1.0)
 
 
 def test_feedback_corrects_the_stored_matches():

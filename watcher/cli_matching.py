@@ -11,7 +11,7 @@ import click
 
 from . import app as app_module
 from .errors import InputError
-from .matching.evaluate import TriggerWords, ZeroShot, render_table, score
+from .matching.evaluate import TriggerWords, ZeroShot, bootstrap, render_table, score
 from .matching.learned import held_out, load_labeled
 from .cli_common import load_config, open_store
 
@@ -60,14 +60,17 @@ def evaluate(ctx: click.Context, labels_path: Path) -> None:
     learned.train(train)
     _, chosen = learned.scores([i.title for i in evaluated], [i.summary for i in evaluated])
     gold = [set(i.case_types) for i in evaluated]
-    reports = [
-        score("matcher", gold, [{c for c, p in zip(codes, row) if p} for row in chosen], codes),
-        score("trigger words", gold, TriggerWords(config.case_types).predict(evaluated), codes),
-        score("zero-shot", gold, ZeroShot(config.case_types, learned.encoder).fit(train).predict(evaluated), codes),
-    ]
+    predictions = {
+        "matcher": [{c for c, p in zip(codes, row) if p} for row in chosen],
+        "trigger words": TriggerWords(config.case_types).predict(evaluated),
+        "zero-shot": ZeroShot(config.case_types, learned.encoder).fit(train).predict(evaluated),
+    }
+    reports = [score(name, gold, predicted, codes) for name, predicted in predictions.items()]
+    intervals = [bootstrap(gold, predicted, codes) for predicted in predictions.values()]
     support = {c: sum(1 for g in gold if c in g) for c in codes}
     click.echo(f"{len(evaluated)} items evaluated from {labels_path.name}; trained on {len(train)} labeled items\n")
-    click.echo(render_table(reports, codes, support))
+    click.echo(render_table(reports, codes, support, intervals))
+    click.echo("\n95% interval: bootstrap over the evaluated items (1,000 resamples)")
 
 
 @click.command()
