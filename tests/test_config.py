@@ -102,6 +102,10 @@ TARGET_CASES = [
      "watcher.toml: route[0].case_types: unknown case type 'H-1C'"),
     ('[[target]]\nname = "s"\nurl_env = "X"\ntags = ["a"]\n[[route]]\ntags = ["b"]\n',
      "watcher.toml: route[0].tags: no target carries tag 'b'"),
+    ('[[target]]\nname = "s"\nurl_env = "X"\ntags = ["a"]\n[ops]\ntags = ["it"]\n',
+     "watcher.toml: ops.tags: no target carries tag 'it'"),
+    ('[[target]]\nname = "s"\nurl_env = "X"\ntags = ["a"]\n[agenda]\ntags = ["a", "training"]\n',
+     "watcher.toml: agenda.tags: no target carries tag 'training'"),
 ]
 
 

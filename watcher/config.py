@@ -248,11 +248,16 @@ def _load_routes(root: Section, codes: set[str], tags: set[str]) -> tuple[RouteC
         for code in route.case_types:
             if code != "*" and code not in codes:
                 raise r.error(f"unknown case type '{code}' (see case_types.toml)", "case_types")
-        for tag in route.tags:
-            if tag not in tags:
-                raise r.error(f"no target carries tag '{tag}'", "tags")
+        _check_tags(r, route.tags, tags)
         routes.append(route)
     return tuple(routes)
+
+
+def _check_tags(section: Section, wanted: tuple[str, ...], carried: set[str]) -> None:
+    """A route, the ops list or the agenda naming a tag no target carries would reach nobody: say so at start."""
+    for tag in wanted:
+        if tag not in carried:
+            raise section.error(f"no target carries tag '{tag}'", "tags")
 
 
 def _load_sources(directory: Path, http: HttpSettings) -> tuple[SourceConfig, ...]:
@@ -345,9 +350,7 @@ def _load_ops_tags(root: Section, tags: set[str]) -> tuple[str, ...]:
     ops = root.section("ops")
     ops.allow("tags")
     ops_tags = ops.strings("tags")
-    for tag in ops_tags:
-        if tag not in tags:
-            raise ops.error(f"no target carries tag '{tag}'", "tags")
+    _check_tags(ops, ops_tags, tags)
     return ops_tags
 
 
@@ -356,9 +359,7 @@ def _load_agenda(root: Section, tags: set[str]) -> AgendaSettings:
     agenda.allow("tags", "schedule", "meeting")
     settings = AgendaSettings(tags=agenda.strings("tags"), schedule=agenda.get("schedule", str, None),
                               meeting=agenda.get("meeting", str, "mon 15:00"))
-    for tag in settings.tags:
-        if tag not in tags:
-            raise agenda.error(f"no target carries tag '{tag}'", "tags")
+    _check_tags(agenda, settings.tags, tags)
     if settings.schedule:
         parse_schedule(Section(agenda.file, agenda.path, {"schedule": settings.schedule}))
     if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", settings.meeting):
