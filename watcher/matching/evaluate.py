@@ -146,12 +146,13 @@ def render_table(reports: Sequence[Report], codes: Sequence[str], support: dict[
     lines.append("-" * len(sub))
     micro = "  ".join(f"{r.micro.precision:6.2f}{r.micro.recall:7.2f}{r.micro.f1:7.2f}" for r in reports)
     lines.append(f"{'micro':<18} {sum(support.values()):>4}  {micro}")
-    if intervals:
-        lines.append(f"{'  95% interval':<18} {'':>4}  " +
-                     "  ".join(f"{f'{m.low:.2f}-{m.high:.2f}':>20}" for m, _ in intervals))
+    lines += _interval_row([micro for micro, _ in intervals])
     lines.append(f"{'macro F1':<18} {len(reports[0].present):>4}  " +
                  "  ".join(f"{'':6}{'':7}{r.macro_f1:7.2f}" for r in reports))
-    if intervals:
-        lines.append(f"{'  95% interval':<18} {'':>4}  " +
-                     "  ".join(f"{f'{m.low:.2f}-{m.high:.2f}':>20}" for _, m in intervals))
+    lines += _interval_row([macro for _, macro in intervals])
     return "\n".join(lines)
+
+
+def _interval_row(intervals: Sequence[Interval]) -> list[str]:
+    cells = "  ".join(f"{f'{i.low:.2f}-{i.high:.2f}':>20}" for i in intervals)
+    return [f"{'  95% interval':<18} {'':>4}  {cells}"] if intervals else []
