@@ -129,8 +129,8 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
         source_id=source_id, decisions=decisions, matches=matches, messages=messages,
         validators=fetched.validators, baseline=baseline, item_count=len(changes),
         unconditional=not conditional, tasks=tasks), now)
-    new, updated = _count(decisions, Status.NEW), _count(decisions, Status.UPDATED)
-    return SourceRun(source_id, "baseline" if baseline else "ok", new=new, updated=updated,
+    return SourceRun(source_id, "baseline" if baseline else "ok", new=new_count,
+                     updated=_count(decisions, Status.UPDATED),
                      messages=len(messages), bytes_received=sum(d.bytes_received for d in documents))
 
 
