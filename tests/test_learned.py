@@ -72,6 +72,20 @@ def test_typical_items(matcher, title, summary, expected):
         assert p.rationale and 0 <= p.score <= 1
 
 
+def test_a_new_series_of_look_alike_negatives_matches_nothing(cache_store):
+    # USCIS's "Eligible to Naturalize" statistics factsheets (one per metro area) concern no case; a model that
+    # never saw one reads naturalization all over them. The relevance gate, learned from every labeled item,
+    # is what keeps 56 N-400 alerts from reaching an attorney.
+    series = [i for i in TRAIN if i.title.startswith("Eligible to Naturalize Factsheet")]
+    learned = LearnedMatcher(Encoder(cache=cache_store.embeddings), SignalExtractor(CASE_TYPES))
+    model = learned.train([i for i in TRAIN if i not in series])
+    titles, summaries = [i.title for i in series], [i.summary for i in series]
+    assert len(series) > 50 and model.relevance is not None
+    assert learned.scores(titles, summaries)[1].any(axis=1).sum() <= 0.1 * len(series)
+    model.relevance = None
+    assert learned.scores(titles, summaries)[1].any(axis=1).sum() >= 0.9 * len(series)
+
+
 def test_rationale_names_signals_and_neighbours(matcher):
     [predictions] = matcher.predict(["USCIS Extends Employment Authorization Documents for Certain Applicants"],
                                     ["Form I-765 automatic extension of EADs increased to 540 days."])
@@ -145,6 +159,17 @@ def test_classify_and_eval_commands(tmp_path, cache_store):
     assert "matcher" in result.output and "trigger words" in result.output and "zero-shot" in result.output
     assert "micro" in result.output and "macro F1" in result.output
     assert result.output.count("95% interval") == 3  # under micro, under macro, and the footnote
+
+
+def test_retrain_shows_what_the_matcher_learned(cache_store):
+    result = CliRunner().invoke(main, ["--config", str(REPO / "config"), "--db", str(cache_store.path), "retrain"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()  # stderr carries the model's loading progress
+    assert lines[0] == f"trained on {len(LABELED)} items (0 from feedback)"
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert "signals only" in rows["K-1"] and "threshold" in rows["TPS"]  # 1 labeled K-1 item, 97 TPS
+    relevant = sum(1 for i in LABELED if i.case_types)
+    assert rows["any"].split()[3:6] == [str(relevant), "positives", "none"]
 
 
 def test_a_model_is_scored_only_on_items_it_did_not_learn_from():

@@ -12,7 +12,7 @@ import click
 from . import app as app_module
 from .errors import InputError
 from .matching.evaluate import TriggerWords, ZeroShot, bootstrap, render_table, score
-from .matching.learned import held_out, load_labeled
+from .matching.learned import RELEVANCE_FLOOR, held_out, load_labeled
 from .cli_common import load_config, open_store
 
 
@@ -87,6 +87,9 @@ def retrain(ctx: click.Context) -> None:
     for code in model.codes:
         kind = "signals only" if model.classifiers[code] is None else f"threshold {model.thresholds[code]:.2f}"
         click.echo(f"  {code:<18} {model.positives[code]:>4} positives  {kind}")
+    relevant = sum(1 for labels in model.train_labels if labels)
+    gate = f"none below {RELEVANCE_FLOOR:.2f}" if model.relevance is not None else "no gate (too few examples)"
+    click.echo(f"  {'any case type':<18} {relevant:>4} positives  {gate}")
 
 
 @click.command()
