@@ -258,7 +258,7 @@ def fit_code(x: sparse.csr_matrix, y: np.ndarray, groups: Sequence[str],
     """One case type's classifier and its threshold, or (None, 0.5) when it has too few labeled examples."""
     if y.sum() < MIN_POSITIVES:
         return None, 0.5  # see LearnedMatcher._fallback: 0.9 when the title names the type
-    model = LogisticRegression(C=REGULARIZATION, class_weight="balanced", max_iter=2000)
+    model = classifier()
     # Threshold calibrated on folds that keep near-duplicates (translations, series) together, so it is set for
     # genuinely new items rather than for copies of training items.
     folds = list(StratifiedGroupKFold(n_splits=min(5, int(y.sum())), shuffle=True, random_state=seed)
@@ -283,7 +283,13 @@ def fit_relevance(x: sparse.csr_matrix, relevant: np.ndarray) -> LogisticRegress
     """
     if relevant.sum() < MIN_POSITIVES or relevant.all():
         return None
-    return LogisticRegression(C=REGULARIZATION, class_weight="balanced", max_iter=2000).fit(x, relevant)
+    return classifier().fit(x, relevant)
+
+
+def classifier() -> LogisticRegression:
+    """The settings every learned decision shares (a case type's, the relevance gate's); cross-validation chose
+    them for both together."""
+    return LogisticRegression(C=REGULARIZATION, class_weight="balanced", max_iter=2000)
 
 
 def item_text(title: str, summary: str) -> str:
