@@ -1,4 +1,5 @@
-"""The `watcher` command as an admin uses it: parse, config check, check, status, changes, run + SIGTERM."""
+"""The `watcher` command as an admin uses it: parse, config check, check, status, changes, feedback by Ref, run +
+SIGTERM."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import selectors
 import signal
 import subprocess
 import sys
+from datetime import datetime, timezone
 
 from click.testing import CliRunner
 
+from watcher.app import load_config
 from watcher.cli import main
+from watcher.models import Message
+from watcher.store import Store
 
 from .conftest import REPO, Reply
 from .feeds import rss, uscis_items
@@ -74,6 +79,34 @@ def test_check_status_and_changes(make_config, server, tmp_path):
     assert "[not_found]" in table and "outbox: empty" in table
     listed = invoke("--config", str(directory), "changes", "--since", "2000-01-01").output.splitlines()
     assert len(listed) == 12 and "uscis-alerts" in listed[0]
+
+
+def test_feedback_names_the_change_by_the_ref_on_its_alert(make_config, server):
+    server.routes["/f"] = Reply(200, rss(uscis_items()))
+    directory = make_config([("uscis-alerts", server.url("/f"))])
+    assert CliRunner().invoke(main, ["--config", str(directory), "check", "--all"]).exit_code == 0
+    cfg = load_config(directory)
+    store = Store(cfg.storage_path)
+    now = datetime.now(timezone.utc)
+    with store.transaction():
+        store.outbox.enqueue(Message("W-00AB12CD34-9F0E", "k", 1, "s", "t", "h", ("console",)), 3, now)
+        store.outbox.enqueue(Message("W-1111111111", "agenda", 0, "s", "t", "h", ("console",), kind="agenda"),
+                             None, now)
+    store.close()
+
+    def feedback(change: str):
+        return CliRunner().invoke(main, ["--config", str(directory), "feedback", change, "TPS", "--relevant"])
+
+    ok = feedback("w-00ab12cd34-9f0e")  # as copied from a team's alert, in any case
+    assert ok.exit_code == 0 and "recorded: change 3 is relevant to TPS" in ok.output, ok.output
+    assert "no alert with Ref W-1111111111" in feedback("W-1111111111").output  # an agenda's Ref: no change
+    assert "no alert with Ref W-2222222222" in feedback("W-2222222222").output
+    assert "'Ref: W-00AB' is neither an alert's Ref (W-...) nor a change id" in feedback("Ref: W-00AB").output
+    store = Store(cfg.storage_path)
+    assert [(f.change_id, f.case_type, f.relevant) for f in store.feedback.labels()] == [(3, "TPS", True)]
+    listed = CliRunner().invoke(main, ["--config", str(directory), "changes"]).output.splitlines()
+    assert sorted(int(line.split()[0]) for line in listed) == list(range(1, 13))  # the ids feedback takes
+    store.close()
 
 
 def test_bad_arguments_are_clear(make_config, server):

@@ -156,12 +156,12 @@ def _status_json(cfg, st: SourceState) -> dict:
 @click.option("--limit", type=click.IntRange(1, 10000), default=200, show_default=True)
 @click.pass_context
 def changes(ctx: click.Context, since: datetime | None, limit: int) -> None:
-    """List stored changes, newest first (baseline items included)."""
+    """List stored changes, newest first (baseline items included), each with the id `feedback` takes."""
     app = _app(ctx)
     since = since.replace(tzinfo=timezone.utc) if since else None
     for c in app.store.changes.listing(since, limit):
         codes = ",".join(c.case_types) or "-"
-        click.echo(f"{c.updated_at[:16]}  {c.source_id:<24} v{c.version}  [{codes}]  {c.title[:90]}  {c.url}")
+        click.echo(f"{c.id:>6}  {c.updated_at[:16]}  {c.source_id:<24} v{c.version}  [{codes}]  {c.title[:90]}  {c.url}")
 
 
 @main.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -93,21 +94,41 @@ def retrain(ctx: click.Context) -> None:
 
 
 @click.command()
-@click.argument("change_id", type=int)
+@click.argument("change")
 @click.argument("code")
 @click.option("--relevant/--not-relevant", required=True, help="The attorney's judgement.")
 @click.pass_context
-def feedback(ctx: click.Context, change_id: int, code: str, relevant: bool) -> None:
-    """Record whether change CHANGE_ID matters to case type CODE; the next training folds it in."""
+def feedback(ctx: click.Context, change: str, code: str, relevant: bool) -> None:
+    """Record whether CHANGE (an alert's Ref, W-..., or an id from `watcher changes`) matters to case type CODE;
+    the next training folds it in."""
     config = load_config(ctx)
     if code not in {c.code for c in config.case_types}:
         raise InputError(f"feedback: unknown case type '{code}'")
     store = open_store(ctx, config)
-    if not store.changes.exists(change_id):
-        raise InputError(f"feedback: no change with id {change_id} (see `watcher changes`)")
+    change_id = resolve_change(store, change)
     with store.transaction():
         store.feedback.record(change_id, code, relevant, datetime.now(timezone.utc))
     click.echo(f"recorded: change {change_id} is {'relevant' if relevant else 'not relevant'} to {code}")
+
+
+# An attorney has the alert in hand, not the database: the Ref at its foot names the change (a team's copy adds
+# a suffix, which is stored too).
+_REF = re.compile(r"W-[0-9A-F]{10}(-[0-9A-F]{4})?")
+
+
+def resolve_change(store, given: str) -> int:
+    """The change id an attorney names by an alert's Ref or by the id `watcher changes` lists."""
+    text = given.strip()
+    if text.isdigit():
+        if not store.changes.exists(int(text)):
+            raise InputError(f"feedback: no change with id {text} (see `watcher changes`)")
+        return int(text)
+    if _REF.fullmatch(text.upper()):
+        change_id = store.outbox.change_for_ref(text.upper())
+        if change_id is None:
+            raise InputError(f"feedback: no alert with Ref {text.upper()} in this database")
+        return change_id
+    raise InputError(f"feedback: '{given}' is neither an alert's Ref (W-...) nor a change id")
 
 
 @click.group()

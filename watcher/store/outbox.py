@@ -41,6 +41,11 @@ class Outbox:
                  None if mode == "immediate" else mode])
         return message_id
 
+    def change_for_ref(self, ref: str) -> int | None:
+        """The change an alert's `Ref:` line names; None for an unknown Ref or a message about no change."""
+        row = self._db.execute("SELECT change_id FROM messages WHERE ref = ? AND kind = 'alert'", [ref]).fetchone()
+        return row[0] if row else None
+
     def due(self, now: datetime, limit: int = 100) -> list[Delivery]:
         rows = self._db.query(
             """SELECT d.id, d.target, d.attempts, d.queued_at, d.digest, m.ref, m.subject, m.text, m.html, m.kind
