@@ -12,15 +12,17 @@ from scipy import sparse
 from watcher import app as app_module
 from watcher import config
 from watcher.cli import main
+from watcher.config import Schedule, SourceConfig
 from watcher.matching.citations import SignalExtractor
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import TriggerWords, score
 from watcher.matching.learned import LabeledItem, LearnedMatcher, fit_code, held_out, load_labeled
 from watcher.matching.matcher import EmbeddingMatcher
-from watcher.models import Change
+from watcher.models import Change, Fetched, Validators
+from watcher.sources.courts import ScotusSource
 from watcher.store import Store
 
-from .conftest import REPO
+from .conftest import REPO, SHARED
 
 CASE_TYPES = config.load(REPO / "config").case_types
 CODES = [c.code for c in CASE_TYPES]
@@ -104,6 +106,25 @@ def test_a_precedent_decision_is_always_removal(matcher):
     assert removal.score == 1.0 and "precedent decision" in removal.rationale
     [predictions] = matcher.predict([title.replace("(BIA", "(DIR")], [summary])
     assert "REMOVAL" not in {p.code for p in predictions}
+
+
+def test_a_supreme_court_removal_ruling_is_removal(matcher):
+    # A slip opinion is a caption and a citation; no labeled item is a court decision. The caption names the
+    # Attorney General as respondent, as a petition for review of a removal order does (INA 242(b)(3)(A)).
+    page = (SHARED / "fixtures" / "scotus_slip_opinions.html").read_bytes()
+    source = ScotusSource(SourceConfig(id="scotus", kind="scotus", url="https://www.supremecourt.gov/x/22",
+                                       schedule=Schedule()))
+    opinions = source.parse(Fetched("https://www.supremecourt.gov/x/22", 200, page, {}, Validators()))
+    predictions = dict(zip((o.title for o in opinions),
+                           matcher.predict([o.title for o in opinions], [o.summary for o in opinions])))
+    removal = {title: next(p for p in found if p.code == "REMOVAL") for title, found in predictions.items()
+               if any(p.code == "REMOVAL" for p in found)}
+    assert set(removal) >= {"Pugin v. Garland (22-23)", "Santos-Zacaria v. Garland (21-1436)"}
+    assert "review of a removal order" in removal["Pugin v. Garland (22-23)"].rationale
+    # The other 56 are not immigration rulings, but for United States v. Texas (DHS's enforcement priorities).
+    matched = {title for title, found in predictions.items() if found}
+    assert matched <= {"Pugin v. Garland (22-23)", "Santos-Zacaria v. Garland (21-1436)",
+                       "United States v. Texas (22-58)"}
 
 
 def test_embeddings_are_cached_so_no_text_is_embedded_twice(matcher, cache_store):

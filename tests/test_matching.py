@@ -7,7 +7,8 @@ import pytest
 from watcher import config
 from watcher.errors import ConfigError, InputError
 from watcher.matching.caseload import parse_caseload
-from watcher.matching.citations import SignalExtractor, cfr_cites, ina_cites, is_paperwork, is_precedent
+from watcher.matching.citations import (SignalExtractor, cfr_cites, ina_cites, is_paperwork, is_precedent,
+                                        is_removal_review)
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import Interval, TriggerWords, bootstrap, score
 from watcher.matching.learned import LabeledItem, best_threshold, embedding_text, is_english, load_labeled
@@ -62,6 +63,20 @@ def test_low_signal_notices(title, expected):
 ])
 def test_precedent_decisions(title, expected):
     assert is_precedent(title) is expected
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("Pugin v. Garland (22-23)", True),                                  # Supreme Court slip opinion
+    ("Jose Luis Alvarado-Herrera v. Merrick B. Garland (ca9)", True),    # CourtListener, full names
+    ("Juan Doe v. Attorney General United States of America (ca3)", True),
+    ("Mellouli v. Lynch", True),
+    ("Garland v. Cargill (22-976)", False),                              # the Attorney General as petitioner
+    ("United States v. Hansen (22-179)", False),
+    ("USCIS Reviewing Military Naturalization Policy Based on Settlement Agreement in Calixto v. Department of "
+     "the Army", False),
+])
+def test_a_petition_for_review_is_known_by_its_caption(title, expected):
+    assert is_removal_review(title) is expected
 
 
 def test_translations_are_embedded_from_the_english_title():

@@ -55,6 +55,32 @@ def is_precedent(title: str) -> bool:
     return bool(_PRECEDENT.search(title))
 
 
+# INA 242(b)(3)(A): in a petition for review of a removal order "the respondent is the Attorney General", so a
+# court caption "Pugin v. Garland" is a court's review of a removal order. The Attorney General as petitioner
+# ("Garland v. Cargill") is the government appealing, in any field of law, and a caption inside a longer title
+# ("USCIS Reviewing ... Policy Based on Settlement Agreement in Calixto v. ...") is news: neither counts. Attorneys General since 1993,
+# by surname as the courts caption them, or by office as the Third Circuit does.
+_ATTORNEY_GENERAL = r"(?:Garland|Bondi|Barr|Sessions|Whitaker|Lynch|Holder|Mukasey|Gonzales|Ashcroft|Reno|" \
+                    r"(?:U\.\s?S\.\s+)?Att(?:orney|'y)\.?\s+Gen(?:eral|\.))"
+_REMOVAL_REVIEW = re.compile(r"^(?:\S+\s+){0,7}v\.\s+(?:[A-Z][\w.]*\s+){0,2}" + _ATTORNEY_GENERAL +
+                             r"(?:,?\s+(?:Attorney General|Jr\.|(?:of\s+the\s+)?United States)[^(]*)?(?:\s*\([^)]*\))?\s*$")
+
+
+def is_removal_review(title: str) -> bool:
+    """A court decision on a petition for review of a removal order, known by its caption (see above)."""
+    return bool(_REMOVAL_REVIEW.match(title.strip()))
+
+
+def removal_reason(title: str) -> str | None:
+    """Why LABELING.md makes an item REMOVAL whatever relief it also decides, or None: a BIA or Attorney General
+    precedent, and circuit and Supreme Court decisions "follow the same rule"."""
+    if is_precedent(title):
+        return "a BIA or Attorney General precedent decision"
+    if is_removal_review(title):
+        return "a court's review of a removal order (the Attorney General is the respondent, INA 242(b)(3)(A))"
+    return None
+
+
 def cfr_cites(text: str) -> list[str]:
     return [f"{title} CFR {part}" for title, part in _CFR.findall(text)]
 

@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
 from ..errors import InputError
-from .citations import SignalExtractor, is_paperwork, is_precedent
+from .citations import SignalExtractor, is_paperwork, removal_reason
 from .encoder import Encoder
 
 MIN_POSITIVES = 3       # fewer labeled positives than this: explicit signals only
@@ -38,7 +38,7 @@ NEIGHBOURS = 5
 # Below this chance that an item matters to any case type, it gets none (see fit_relevance). Grouped 5-fold
 # cross-validation on the training split, 6 fold seeds: 0.25 to 0.40 tie; 0.3 has the best worst seed.
 RELEVANCE_FLOOR = 0.3
-PRECEDENT_CODE = "REMOVAL"  # LABELING.md: every BIA and Attorney General precedent decision
+REMOVAL_CODE = "REMOVAL"  # LABELING.md: every BIA or AG precedent, and courts' removal decisions
 DEFAULT_LABELS = Path(__file__).resolve().parents[1] / "data" / "labeled.jsonl"
 
 
@@ -187,14 +187,15 @@ class LearnedMatcher:
         if self.model.relevance is not None:
             chosen[self.model.relevance.predict_proba(x)[:, 1] < RELEVANCE_FLOOR] = False
         chosen[[is_paperwork(t, s) for t, s in zip(titles, summaries)]] = False  # LABELING.md: no code
-        if PRECEDENT_CODE in self.model.codes:
+        if REMOVAL_CODE in self.model.codes:
             # A rule of the labeling, not a guess. The classifier already finds every precedent of the training
-            # split (cross-validated, from the citation in the title); the rule makes the match certain and lets
-            # the rationale say why, instead of "close to 5 labeled REMOVAL items".
-            precedent = np.array([is_precedent(t) for t in titles], dtype=bool)
-            column = self.model.codes.index(PRECEDENT_CODE)
-            scores[precedent, column] = 1.0
-            chosen[precedent, column] = True
+            # split (cross-validated, from the citation in the title), but it has never seen a court's caption
+            # ("Pugin v. Garland (22-23)" is all a Supreme Court slip opinion says); the rule makes both certain
+            # and lets the rationale say why, instead of "close to 5 labeled REMOVAL items".
+            certain = np.array([removal_reason(t) is not None for t in titles], dtype=bool)
+            column = self.model.codes.index(REMOVAL_CODE)
+            scores[certain, column] = 1.0
+            chosen[certain, column] = True
         return embeddings, scores, chosen
 
     def predict(self, titles: Sequence[str], summaries: Sequence[str]) -> list[list[Prediction]]:
@@ -204,10 +205,10 @@ class LearnedMatcher:
         for row, (title, summary) in enumerate(zip(titles, summaries)):
             neighbours = np.argsort(-similarity[row])[:NEIGHBOURS] if similarity is not None else []
             signals = self.extractor.signals(f"{title}\n{summary}")
-            precedent = is_precedent(title)
+            rule = removal_reason(title)
             results.append(sorted(
                 (Prediction(code, round(float(scores[row, j]), 3),
-                            self._rationale(code, signals[code], neighbours, precedent))
+                            self._rationale(code, signals[code], neighbours, rule))
                  for j, code in enumerate(self.model.codes) if chosen[row, j]),
                 key=lambda p: -p.score))
         return results
@@ -218,8 +219,8 @@ class LearnedMatcher:
         # phrase) is the evidence; a mention deep in the text is not.
         return 0.9 if title_signals.forms or title_signals.keywords else 0.0
 
-    def _rationale(self, code, signals, neighbours, precedent: bool) -> str:
-        parts = ["a BIA or Attorney General precedent decision"] if precedent and code == PRECEDENT_CODE else []
+    def _rationale(self, code, signals, neighbours, rule: str | None) -> str:
+        parts = [rule] if rule and code == REMOVAL_CODE else []
         parts += [signals.describe()] if signals.any else []
         close = [i for i in neighbours if code in self.model.train_labels[i]]
         if close:
