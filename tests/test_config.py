@@ -79,6 +79,8 @@ CASES = [
     ("case_types.toml", 'code = "I-485"', 'code = "I-130"', "case_types.toml: case_type[1].code: duplicate code 'I-130'"),
     ("case_types.toml", 'forms = ["I-765", "I-765WS"]', 'forms = ["I-765", 7]', "case_types.toml: case_type[2].forms: [1] must be a non-empty string"),
     ("case_types.toml", 'name = "Naturalization"', 'nmae = "Naturalization"', "case_types.toml: case_type[4].nmae: unknown key"),
+    ("case_types.toml", 'policy_manual = ["12"]', 'policy_manual = ["Volume 12"]',
+     "case_types.toml: case_type[4].policy_manual: [0] 'Volume 12' is not a volume ('12') or a volume and part ('2 H')"),
 ]
 
 

@@ -155,6 +155,18 @@ def test_embedding_matcher_uses_bulletin_and_paperwork_signals_first(matcher):
     assert production.match(paperwork) == []
 
 
+
+def test_embedding_matcher_adds_the_case_types_of_a_policy_alert(matcher):
+    production = EmbeddingMatcher(matcher, training=lambda: pytest.fail("already trained"), case_types=CASE_TYPES)
+    alert = Change("pm", "k", "policy_alert", "POLICY ALERT: Employment Authorization for Certain Noncitizens",
+                   "USCIS is updating guidance in the Policy Manual on who may request employment authorization.",
+                   "https://x", facts={"affected_sections": [{"citation": "10 USCIS-PM B.2", "title": "Chapter 2"}]})
+    matches = production.match(alert)
+    assert [m.method for m in matches if m.case_type == "I-765"] == ["policy manual"]  # one match a code
+    without = EmbeddingMatcher(matcher, training=lambda: pytest.fail("already trained")).match(alert)
+    assert {m.case_type for m in without} <= {m.case_type for m in matches}
+
+
 def test_classify_and_eval_commands(tmp_path, cache_store):
     items = tmp_path / "items.jsonl"
     items.write_text("\n".join(json.dumps({"id": i.id, "title": i.title, "summary": i.summary})

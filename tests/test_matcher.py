@@ -1,9 +1,10 @@
-"""The keyword matcher on real USCIS titles."""
+"""The keyword matcher on real USCIS titles, and the Policy Manual signal both matchers share."""
 
 from __future__ import annotations
 
 from watcher import config
 from watcher.matching.matcher import KeywordMatcher
+from watcher.matching.signals import manual_matches
 from watcher.models import Change
 
 from .conftest import REPO
@@ -33,3 +34,24 @@ def test_administrative_news_matches_nothing():
 def test_rationale_says_why():
     match = MATCHER.match(Change("s", "k", "news", "New Form I-765 edition", "", "https://x"))[0]
     assert match.case_type == "I-765" and "cites Form I-765" in match.rationale and match.method == "keywords"
+
+
+def policy_alert(*citations: str, kind: str = "policy_alert") -> Change:
+    # The facts the uscis_policy_manual source records ("12 USCIS-PM D.2": volume 12, part D, chapter 2).
+    return Change("pm", "k", kind, "POLICY ALERT: Good Moral Character", "USCIS is updating guidance.", "https://x",
+                  facts={"affected_sections": [{"citation": c, "title": "Chapter 2 - Eligibility"} for c in citations]})
+
+
+def test_a_policy_alert_concerns_the_case_types_of_the_volumes_it_changes():
+    case_types = config.load(REPO / "config").case_types
+    naturalization = manual_matches(policy_alert("12 USCIS-PM D.2"), case_types)
+    assert [(m.case_type, m.score, m.method) for m in naturalization] == [("N-400", 1.0, "policy manual")]
+    assert "12 USCIS-PM D.2 (Chapter 2 - Eligibility)" in naturalization[0].rationale
+    # A part names one case type of a volume many share: Part H of volume 2 is H-1B, not students or L-1.
+    assert [m.case_type for m in manual_matches(policy_alert("2 USCIS-PM H.4", "6 USCIS-PM F.2"), case_types)] == \
+        ["H-1B", "PERM-I-140"]
+    assert manual_matches(policy_alert("1 USCIS-PM D.1"), case_types) == []  # attorneys and representatives
+    assert manual_matches(policy_alert("12 USCIS-PM D.2", kind="technical_update"), case_types) == []
+    # The keyword matcher takes it too, beside what the text names.
+    assert [m.method for m in MATCHER.match(policy_alert("12 USCIS-PM D.2")) if m.case_type == "N-400"] == \
+        ["policy manual"]

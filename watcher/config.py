@@ -20,6 +20,7 @@ from .tomlfile import Section, read_toml
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+MANUAL_ENTRY = re.compile(r"^\d{1,2}( [A-Z])?$")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class CaseType:
     forms: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     cfr: tuple[str, ...] = ()
+    policy_manual: tuple[str, ...] = ()  # USCIS Policy Manual volumes ("12") or volume parts ("2 H") it governs
 
 
 @dataclass(frozen=True)
@@ -303,13 +305,17 @@ def _load_case_types(directory: Path) -> tuple[CaseType, ...]:
     root.allow("case_type")
     types: list[CaseType] = []
     for c in root.items("case_type"):
-        c.allow("code", "name", "description", "forms", "keywords", "cfr")
+        c.allow("code", "name", "description", "forms", "keywords", "cfr", "policy_manual")
         code = c.text("code", required=True)
         if any(t.code == code for t in types):
             raise c.error(f"duplicate code '{code}'", "code")
+        manual = c.strings("policy_manual")
+        for i, entry in enumerate(manual):
+            if not MANUAL_ENTRY.match(entry):
+                raise c.error(f"[{i}] '{entry}' is not a volume ('12') or a volume and part ('2 H')", "policy_manual")
         types.append(CaseType(code=code, name=c.text("name", required=True),
-                              description=c.text("description", required=True),
-                              forms=c.strings("forms"), keywords=c.strings("keywords"), cfr=c.strings("cfr")))
+                              description=c.text("description", required=True), forms=c.strings("forms"),
+                              keywords=c.strings("keywords"), cfr=c.strings("cfr"), policy_manual=manual))
     if not types:
         raise root.error("defines no case_type")
     return tuple(types)

@@ -57,13 +57,13 @@ def is_precedent(title: str) -> bool:
 
 # INA 242(b)(3)(A): in a petition for review of a removal order "the respondent is the Attorney General", so a
 # court caption "Pugin v. Garland" is a court's review of a removal order. The Attorney General as petitioner
-# ("Garland v. Cargill") is the government appealing, in any field of law, and a caption inside a longer title
-# ("USCIS Reviewing ... Policy Based on Settlement Agreement in Calixto v. ...") is news: neither counts. Attorneys General since 1993,
-# by surname as the courts caption them, or by office as the Third Circuit does.
+# ("Garland v. Cargill") is the government appealing, in any field of law, and a caption at the end of a long
+# title ("USCIS Reviewing ... Policy Based on Settlement Agreement in Calixto v. ...") is news: neither counts.
+# Attorneys General since 1993, by surname as the courts caption them, or by office as the Third Circuit does.
 _ATTORNEY_GENERAL = r"(?:Garland|Bondi|Barr|Sessions|Whitaker|Lynch|Holder|Mukasey|Gonzales|Ashcroft|Reno|" \
                     r"(?:U\.\s?S\.\s+)?Att(?:orney|'y)\.?\s+Gen(?:eral|\.))"
-_REMOVAL_REVIEW = re.compile(r"^(?:\S+\s+){0,7}v\.\s+(?:[A-Z][\w.]*\s+){0,2}" + _ATTORNEY_GENERAL +
-                             r"(?:,?\s+(?:Attorney General|Jr\.|(?:of\s+the\s+)?United States)[^(]*)?(?:\s*\([^)]*\))?\s*$")
+_TRAILER = r"(?:,?\s+(?:Attorney General|Jr\.|(?:of\s+the\s+)?United States)[^(]*)?(?:\s*\([^)]*\))?\s*$"
+_REMOVAL_REVIEW = re.compile(r"^(?:\S+\s+){0,7}v\.\s+(?:[A-Z][\w.]*\s+){0,2}" + _ATTORNEY_GENERAL + _TRAILER)
 
 
 def is_removal_review(title: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Callable, Protocol, Sequence
 from ..config import CaseType
 from ..models import Change, Match
 from .citations import phrase
-from .signals import bulletin_matches
+from .signals import bulletin_matches, manual_matches
 
 
 class Matcher(Protocol):
@@ -25,6 +25,7 @@ class KeywordMatcher:
 
     def __init__(self, case_types: Sequence[CaseType], min_score: float = 0.5):
         self.min_score = min_score
+        self.case_types = case_types
         self._rules = [
             (case_type, [(f, phrase(f)) for f in case_type.forms],
              [(k, phrase(k)) for k in case_type.keywords])
@@ -37,8 +38,11 @@ class KeywordMatcher:
         matches = bulletin_matches(change)
         if matches:
             return matches
+        matches = manual_matches(change, self.case_types)
         text = f"{change.title}\n{change.summary}"
         for case_type, forms, keywords in self._rules:
+            if any(m.case_type == case_type.code for m in matches):
+                continue
             cited = [f for f, pattern in forms if pattern.search(text)]
             named = [k for k, pattern in keywords if pattern.search(text)]
             score = min(1.0, 0.8 * bool(cited) + 0.3 * len(named))
@@ -58,9 +62,10 @@ class EmbeddingMatcher:
 
     method = "embedding+signals"
 
-    def __init__(self, learned, training: Callable[[], list]):
+    def __init__(self, learned, training: Callable[[], list], case_types: Sequence[CaseType] = ()):
         self.learned = learned
         self.training = training
+        self.case_types = case_types
         self._lock = threading.Lock()
 
     def train(self):
@@ -77,7 +82,10 @@ class EmbeddingMatcher:
             if self.learned.model is None:
                 self.learned.train(self.training())
         [predictions] = self.learned.predict([change.title], [change.summary])
-        return [Match(p.code, p.score, self.method, p.rationale) for p in predictions]
+        manual = manual_matches(change, self.case_types)
+        learned = [Match(p.code, p.score, self.method, p.rationale) for p in predictions
+                   if all(m.case_type != p.code for m in manual)]
+        return sorted(manual + learned, key=lambda m: (-m.score, m.case_type))
 
 
 def training_items(labeled: Sequence, feedback: Sequence, matched: Callable[[int], set[str]]) -> list:
