@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timezone
 
 import pytest
 
+from watcher import app as app_module
 from watcher.config import Schedule, SourceConfig
 from watcher.errors import ConfigError, ParseError
 from watcher.http import HttpClient
 from watcher.models import Fetched, Validators
+from watcher.pipeline import run_source
 from watcher.sources.courts import CourtListenerSource, ScotusSource, term_of
 
 from .conftest import SHARED, Reply
@@ -116,3 +119,33 @@ def test_courtlistener_missing_token_is_a_config_error(monkeypatch, http_setting
     source = courtlistener(token_env="WATCHER_TEST_CL_TOKEN")
     with pytest.raises(ConfigError, match="'WATCHER_TEST_CL_TOKEN' is not set"):
         source.fetch(HttpClient(http_settings), None)
+
+
+def test_one_ruling_from_two_sources_is_announced_once(server, make_config):
+    """The Supreme Court's page and CourtListener report Pugin v. Garland under two URLs; the docket is one."""
+    row = re.search(rb"<tr>(?:(?!</tr>).)*Pugin v\. Garland.*?</tr>", PAGE, re.S).group(0)
+    server.routes["/slip/22"] = Reply(200, PAGE.replace(row, b""))
+    server.routes["/search/"] = Reply(200, json.dumps({"results": [RESULT]}).encode())
+    directory = make_config([])
+    (directory / "sources.toml").write_text(
+        f'[[source]]\nid = "scotus"\nkind = "scotus"\nurl = "{server.url("/slip/22")}"\nschedule = "1h"\n\n'
+        f'[[source]]\nid = "cl"\nkind = "courtlistener"\nurl = "{server.url("/search/")}"\nschedule = "1h"\n')
+    app = app_module.build_app(app_module.load_config(directory))
+    scotus, cl = app.sources
+    assert [run_source(app.context, s).outcome for s in (scotus, cl)] == ["baseline", "baseline"]
+
+    server.routes["/slip/22"] = Reply(200, PAGE)
+    assert run_source(app.context, scotus).new == 1  # Pugin, stored (its caption alone matches no keyword)
+    # Snippets that name immigration-court terms enough for the keyword matcher these tests configure.
+    snippet = [{"id": 2, "snippet": "the immigration judge denied cancellation of removal and the Board of "
+                                    "Immigration Appeals affirmed"}]
+    pugin = {**RESULT, "caseName": "Pugin v. Garland", "court_id": "scotus", "docketNumber": "No. 22-23",
+             "cluster_id": 10009999, "absolute_url": "/opinion/10009999/pugin-v-garland/", "opinions": snippet}
+    other = {**RESULT, "caseName": "Roe v. Garland", "docketNumber": "24-5678", "cluster_id": 10005678,
+             "absolute_url": "/opinion/10005678/roe-v-garland/", "opinions": snippet}
+    server.routes["/search/"] = Reply(200, json.dumps({"results": [pugin, other, RESULT]}).encode())
+    run = run_source(app.context, cl)
+    assert (run.new, run.messages) == (2, 1)  # both new rulings match REMOVAL; Pugin was stored from its page
+    [subject] = [r[0] for r in app.store.db.execute("SELECT subject FROM messages")]
+    assert "Roe v. Garland" in subject
+    app.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping
 
@@ -35,6 +36,18 @@ def source_health(state: SourceState, now: datetime, silent_after: timedelta | N
 
 MASS_CHANGE_MIN = 10        # at least this many new items in one fetch ...
 MASS_CHANGE_SHARE = 0.3     # ... and more than this share of the feed: an id scheme change, not news (C3)
+
+
+_DOCKET_PREFIX = re.compile(r"^no\.?\s*")  # "No. 22-23" and "22-23" are one docket
+
+
+def docket_key(kind: str, facts: Mapping) -> str | None:
+    """A court decision's court and docket ("scotus 22-23"): the Supreme Court's own page and CourtListener
+    report one ruling under two URLs, and an attorney should hear of it once."""
+    court, docket = facts.get("court"), facts.get("docket")
+    if kind != "court_opinion" or not court or not isinstance(docket, str) or not docket.strip():
+        return None
+    return f"{str(court).lower()} {_DOCKET_PREFIX.sub('', docket.strip().lower())}"
 
 
 def mass_change(new: int, total: int) -> bool:

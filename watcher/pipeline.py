@@ -113,10 +113,12 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     changes = source.relate(changes, lambda key: ctx.store.changes.previous_facts(source_id, key))
     decisions = decide.classify(changes, ctx.store.changes.latest_versions(source_id, [c.item_key for c in changes]))
     baseline = not state.baseline_done
-    # An item another source already stored (the same page through a feed and its HTML fallback) is kept
-    # but never announced twice.
-    elsewhere = ctx.store.changes.urls_elsewhere(source_id, [d.change.url for d in decisions
-                                                             if d.status is Status.NEW])
+    # An item another source already stored (the same page through a feed and its HTML fallback, or one ruling
+    # from the Supreme Court's page and from CourtListener) is kept but never announced twice.
+    fresh = [d.change for d in decisions if d.status is Status.NEW]
+    dockets = [key for c in fresh if (key := decide.docket_key(c.kind, c.facts))]
+    elsewhere = ctx.store.changes.urls_elsewhere(source_id, [c.url for c in fresh]) | \
+        ctx.store.changes.dockets_elsewhere(source_id, dockets)
     new_count = _count(decisions, Status.NEW)
     mass = not baseline and decide.mass_change(new_count, len(changes))
     # The first fetch is a silent baseline (C4); a mass change is held for a person to look at.
@@ -137,7 +139,7 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
 def _match_and_compose(ctx: Context, source_id: str, decisions: Sequence[Decision], elsewhere: set[str],
                        silent: bool, now: datetime) -> tuple[dict[str, list[Match]], list[Message], list[TrainingTask]]:
     """Match every new or updated change; compose its alerts and training tasks unless the cycle is silent or
-    another source already announced the item."""
+    another source already stored the item (`elsewhere`: its URLs and court dockets)."""
     matches: dict[str, list[Match]] = {}
     messages, tasks = [], []
     open_matters = ctx.store.matters.open_counts()
@@ -145,7 +147,9 @@ def _match_and_compose(ctx: Context, source_id: str, decisions: Sequence[Decisio
         if decision.status is Status.UNCHANGED:
             continue
         found = matches[decision.change.item_key] = ctx.matcher.match(decision.change)
-        announced_elsewhere = decision.status is Status.NEW and decision.change.url in elsewhere
+        change = decision.change
+        announced_elsewhere = decision.status is Status.NEW and \
+            (change.url in elsewhere or decide.docket_key(change.kind, change.facts) in elsewhere)
         if silent or announced_elsewhere or not found:
             continue
         matters = ctx.store.matters.open_matters([m.case_type for m in found])

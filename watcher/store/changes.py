@@ -8,6 +8,7 @@ from typing import Iterable
 
 from sqlite_utils import Database
 
+from ..decide import docket_key
 from ..models import Decision, Match, Status, StoredChange, StoredVersion
 from .timefmt import to_text
 
@@ -67,6 +68,19 @@ class Changes:
                 f"SELECT url FROM changes WHERE source_id != ? AND url IN ({','.join('?' * len(chunk))})",
                 [source_id, *chunk]).fetchall())
         return found
+
+    def dockets_elsewhere(self, source_id: str, keys: Iterable[str]) -> set[str]:
+        """Which of these court dockets (decide.docket_key) another source has already stored."""
+        wanted = set(keys)
+        if not wanted:
+            return set()
+        courts = sorted({k.split(" ", 1)[0] for k in wanted})
+        rows = self._db.execute(
+            "SELECT kind, facts FROM changes WHERE source_id != ? AND kind = 'court_opinion' "
+            f"AND lower(json_extract(facts, '$.court')) IN ({','.join('?' * len(courts))})",
+            [source_id, *courts]).fetchall()
+        stored = (docket_key(kind, json.loads(facts)) for kind, facts in rows)
+        return wanted & {k for k in stored if k}
 
     def matched_codes(self, change_id: int) -> set[str]:
         return {r[0] for r in self._db.execute(
