@@ -9,6 +9,7 @@ import pytest
 
 from watcher import config
 from watcher.errors import ConfigError
+from watcher.credentials import resolve_secret
 
 from .conftest import REPO
 
@@ -139,14 +140,14 @@ def test_cron_schedule(config_dir):
 
 def test_secrets_come_from_environment_or_credentials(tmp_path):
     env_target = config.TargetConfig(name="mail", tags=("a",), url_env="WATCHER_MAIL")
-    assert config.resolve_secret(env_target, {"WATCHER_MAIL": "mailto://x"}) == "mailto://x"
+    assert resolve_secret(env_target, {"WATCHER_MAIL": "mailto://x"}) == "mailto://x"
     with pytest.raises(ConfigError, match="environment variable 'WATCHER_MAIL' is not set"):
-        config.resolve_secret(env_target, {})
+        resolve_secret(env_target, {})
     cred_target = config.TargetConfig(name="slack", tags=("a",), url_credential="slack_ops")
     (tmp_path / "slack_ops").write_text("slack://T/B/C\n")
-    assert config.resolve_secret(cred_target, {"CREDENTIALS_DIRECTORY": str(tmp_path)}) == "slack://T/B/C"
+    assert resolve_secret(cred_target, {"CREDENTIALS_DIRECTORY": str(tmp_path)}) == "slack://T/B/C"
     with pytest.raises(ConfigError, match="needs \\$CREDENTIALS_DIRECTORY"):
-        config.resolve_secret(cred_target, {})
+        resolve_secret(cred_target, {})
 
 
 def test_db_override(config_dir, tmp_path):

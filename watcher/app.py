@@ -11,6 +11,7 @@ from typing import Mapping, TextIO
 
 from . import config as config_module
 from .config import Config
+from .credentials import resolve_secret
 from .http import HttpClient
 from .matching.citations import SignalExtractor
 from .matching.encoder import OFFICIAL_SHA256, Encoder
@@ -79,7 +80,7 @@ def build_app(config: Config, *, kinds: Mapping[str, type[Source]] | None = None
               environ: Mapping[str, str] = os.environ, console: TextIO | None = None,
               now=utcnow) -> App:
     sources = build_sources(config, kinds)
-    targets = build_targets({t.name: config_module.resolve_secret(t, environ) for t in config.targets},
+    targets = build_targets({t.name: resolve_secret(t, environ) for t in config.targets},
                             {t.name: t.format for t in config.targets})
     store = Store(config.storage_path)
     http = HttpClient(config.http, now=now)

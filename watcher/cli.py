@@ -57,7 +57,7 @@ def config() -> None:
 def config_check(ctx: click.Context) -> None:
     """Validate the three files, the source kinds and the targets; exit non-zero on any error."""
     from .notify.dispatch import build_targets
-    from .config import resolve_secret
+    from .credentials import resolve_secret
 
     cfg = app_module.load_config(ctx.obj["config_dir"], ctx.obj["db"])
     app_module.build_sources(cfg)

@@ -1,12 +1,11 @@
 """TOML -> frozen dataclasses. Every error names the file and the path: `sources.toml: source[2].url: ...`.
 
 Secrets never live here: a target names an environment variable or a systemd credential that holds its
-apprise URL, and `resolve_secret` reads it at start-up.
+apprise URL, and `credentials.resolve_secret` reads it at start-up.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -395,28 +394,3 @@ def _load_matching(root: Section, directory: Path, codes: set[str]) -> MatchingS
 def _relative(directory: Path, value: str | None) -> Path | None:
     """Paths in watcher.toml are relative to the config directory."""
     return (directory / value).resolve() if value else None
-
-
-def resolve_secret(target: TargetConfig, environ: Mapping[str, str] = os.environ) -> str:
-    """Read a target's apprise URL from its credential file or environment variable."""
-    return read_secret(f"watcher.toml: target '{target.name}'", env=target.url_env,
-                       credential=target.url_credential, environ=environ)
-
-
-def read_secret(owner: str, *, env: str | None, credential: str | None,
-                environ: Mapping[str, str] = os.environ) -> str:
-    """A secret from $CREDENTIALS_DIRECTORY/<credential> (systemd LoadCredential=) or an environment variable."""
-    if credential:
-        directory = environ.get("CREDENTIALS_DIRECTORY")
-        if not directory:
-            raise ConfigError(f"{owner}: credential '{credential}' needs $CREDENTIALS_DIRECTORY "
-                              "(systemd LoadCredential=)")
-        try:
-            value = (Path(directory) / credential).read_text().strip()
-        except OSError as exc:
-            raise ConfigError(f"{owner}: cannot read credential '{credential}': {exc.strerror}") from None
-    else:
-        value = environ.get(env or "", "").strip()
-        if not value:
-            raise ConfigError(f"{owner}: environment variable '{env}' is not set")
-    return value

@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urljoin
 
 from bs4 import BeautifulSoup, Tag
 
-from ..config import read_secret
+from ..credentials import read_secret
 from ..errors import ParseError
 from ..http import HttpClient
 from ..models import Change, Fetched, Validators
