@@ -108,7 +108,7 @@ def test_a_precedent_decision_is_always_removal(matcher):
     assert "REMOVAL" not in {p.code for p in predictions}
 
 
-def test_a_supreme_court_removal_ruling_is_removal(matcher):
+def test_rulings_and_bulletins_known_by_their_titles(matcher):
     # A slip opinion is a caption and a citation; no labeled item is a court decision. The caption names the
     # Attorney General as respondent, as a petition for review of a removal order does (INA 242(b)(3)(A)).
     page = (SHARED / "fixtures" / "scotus_slip_opinions.html").read_bytes()
@@ -121,6 +121,9 @@ def test_a_supreme_court_removal_ruling_is_removal(matcher):
                if any(p.code == "REMOVAL" for p in found)}
     assert set(removal) >= {"Pugin v. Garland (22-23)", "Santos-Zacaria v. Garland (21-1436)"}
     assert "review of a removal order" in removal["Pugin v. Garland (22-23)"].rationale
+    # A bulletin given as text (`classify`, or `eval` on a file labeled elsewhere) has no movement table to read.
+    [bulletin] = matcher.predict(["Visa Bulletin For November 2024"], [""])
+    assert [(p.code, p.score) for p in bulletin if p.code == "CONSULAR"] == [("CONSULAR", 1.0)]
     # The other 56 are not immigration rulings, but for United States v. Texas (DHS's enforcement priorities).
     matched = {title for title, found in predictions.items() if found}
     assert matched <= {"Pugin v. Garland (22-23)", "Santos-Zacaria v. Garland (21-1436)",

@@ -8,7 +8,7 @@ from watcher import config
 from watcher.errors import ConfigError, InputError
 from watcher.matching.caseload import parse_caseload
 from watcher.matching.citations import (SignalExtractor, cfr_cites, ina_cites, is_paperwork, is_precedent,
-                                        is_removal_review)
+                                        is_removal_review, title_rules)
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import Interval, TriggerWords, bootstrap, score
 from watcher.matching.learned import LabeledItem, best_threshold, embedding_text, is_english, load_labeled
@@ -77,6 +77,14 @@ def test_precedent_decisions(title, expected):
 ])
 def test_a_petition_for_review_is_known_by_its_caption(title, expected):
     assert is_removal_review(title) is expected
+
+
+def test_rules_of_the_labeling_read_from_a_title():
+    assert set(title_rules("Visa Bulletin For November 2024")) == {"CONSULAR"}
+    assert title_rules("USCIS Adjustment of Status Filing Charts from the Visa Bulletin") == {}  # news about it
+    assert set(title_rules("Matter of Koat, 28 I&N Dec. 450 (BIA 2022)")) == {"REMOVAL"}
+    assert "INA 242(b)(3)(A)" in title_rules("Pugin v. Garland (22-23)")["REMOVAL"]
+    assert title_rules("USCIS Updates Naturalization Civics Test") == {}
 
 
 def test_translations_are_embedded_from_the_english_title():

@@ -71,14 +71,22 @@ def is_removal_review(title: str) -> bool:
     return bool(_REMOVAL_REVIEW.match(title.strip()))
 
 
-def removal_reason(title: str) -> str | None:
-    """Why LABELING.md makes an item REMOVAL whatever relief it also decides, or None: a BIA or Attorney General
-    precedent, and circuit and Supreme Court decisions "follow the same rule"."""
+# "Visa Bulletin For November 2024": the State Department's monthly bulletin, as it titles itself.
+_VISA_BULLETIN = re.compile(r"^Visa Bulletin for [A-Z][a-z]+ \d{4}\b", re.IGNORECASE)
+
+
+def title_rules(title: str) -> dict[str, str]:
+    """The case types LABELING.md gives an item from its title alone, each with the reason: a BIA or Attorney
+    General precedent and a court's review of a removal order are REMOVAL ("circuit and Supreme Court decisions
+    follow the same rule"), and Visa Bulletin movement is CONSULAR."""
     if is_precedent(title):
-        return "a BIA or Attorney General precedent decision"
+        return {"REMOVAL": "a BIA or Attorney General precedent decision"}
     if is_removal_review(title):
-        return "a court's review of a removal order (the Attorney General is the respondent, INA 242(b)(3)(A))"
-    return None
+        return {"REMOVAL": "a court's review of a removal order (the Attorney General is the respondent, "
+                           "INA 242(b)(3)(A))"}
+    if _VISA_BULLETIN.match(title.strip()):
+        return {"CONSULAR": "the Visa Bulletin: immigrant-visa cutoff dates"}
+    return {}
 
 
 def cfr_cites(text: str) -> list[str]:

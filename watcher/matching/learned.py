@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
 from ..errors import InputError
-from .citations import SignalExtractor, is_paperwork, removal_reason
+from .citations import SignalExtractor, is_paperwork, title_rules
 from .encoder import Encoder
 
 MIN_POSITIVES = 3       # fewer labeled positives than this: explicit signals only
@@ -38,7 +38,6 @@ NEIGHBOURS = 5
 # Below this chance that an item matters to any case type, it gets none (see fit_relevance). Grouped 5-fold
 # cross-validation on the training split, 6 fold seeds: 0.25 to 0.40 tie; 0.3 has the best worst seed.
 RELEVANCE_FLOOR = 0.3
-REMOVAL_CODE = "REMOVAL"  # LABELING.md: every BIA or AG precedent, and courts' removal decisions
 DEFAULT_LABELS = Path(__file__).resolve().parents[1] / "data" / "labeled.jsonl"
 
 
@@ -187,15 +186,15 @@ class LearnedMatcher:
         if self.model.relevance is not None:
             chosen[self.model.relevance.predict_proba(x)[:, 1] < RELEVANCE_FLOOR] = False
         chosen[[is_paperwork(t, s) for t, s in zip(titles, summaries)]] = False  # LABELING.md: no code
-        if REMOVAL_CODE in self.model.codes:
-            # A rule of the labeling, not a guess. The classifier already finds every precedent of the training
-            # split (cross-validated, from the citation in the title), but it has never seen a court's caption
-            # ("Pugin v. Garland (22-23)" is all a Supreme Court slip opinion says); the rule makes both certain
-            # and lets the rationale say why, instead of "close to 5 labeled REMOVAL items".
-            certain = np.array([removal_reason(t) is not None for t in titles], dtype=bool)
-            column = self.model.codes.index(REMOVAL_CODE)
-            scores[certain, column] = 1.0
-            chosen[certain, column] = True
+        # Rules of the labeling, not guesses. The classifier already finds every precedent of the training split
+        # (cross-validated, from the citation in the title), but it has never seen a court's caption ("Pugin v.
+        # Garland (22-23)" is all a Supreme Court slip opinion says) nor a Visa Bulletin; the rules make these
+        # certain and let the rationale say why, instead of "close to 5 labeled REMOVAL items".
+        for row, title in enumerate(titles):
+            for code in title_rules(title):
+                if code in self.model.codes:
+                    scores[row, self.model.codes.index(code)] = 1.0
+                    chosen[row, self.model.codes.index(code)] = True
         return embeddings, scores, chosen
 
     def predict(self, titles: Sequence[str], summaries: Sequence[str]) -> list[list[Prediction]]:
@@ -205,10 +204,10 @@ class LearnedMatcher:
         for row, (title, summary) in enumerate(zip(titles, summaries)):
             neighbours = np.argsort(-similarity[row])[:NEIGHBOURS] if similarity is not None else []
             signals = self.extractor.signals(f"{title}\n{summary}")
-            rule = removal_reason(title)
+            rules = title_rules(title)
             results.append(sorted(
                 (Prediction(code, round(float(scores[row, j]), 3),
-                            self._rationale(code, signals[code], neighbours, rule))
+                            self._rationale(code, signals[code], neighbours, rules.get(code)))
                  for j, code in enumerate(self.model.codes) if chosen[row, j]),
                 key=lambda p: -p.score))
         return results
@@ -220,7 +219,7 @@ class LearnedMatcher:
         return 0.9 if title_signals.forms or title_signals.keywords else 0.0
 
     def _rationale(self, code, signals, neighbours, rule: str | None) -> str:
-        parts = [rule] if rule and code == REMOVAL_CODE else []
+        parts = [rule] if rule else []
         parts += [signals.describe()] if signals.any else []
         close = [i for i in neighbours if code in self.model.train_labels[i]]
         if close:
