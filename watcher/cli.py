@@ -161,7 +161,8 @@ def changes(ctx: click.Context, since: datetime | None, limit: int) -> None:
     since = since.replace(tzinfo=timezone.utc) if since else None
     for c in app.store.changes.listing(since, limit):
         codes = ",".join(c.case_types) or "-"
-        click.echo(f"{c.id:>6}  {c.updated_at[:16]}  {c.source_id:<24} v{c.version}  [{codes}]  {c.title[:90]}  {c.url}")
+        click.echo(f"{c.id:>6}  {c.updated_at[:16]}  {c.source_id:<24} v{c.version}  [{codes}]  "
+                   f"{c.title[:90]}  {c.url}")
 
 
 @main.command()

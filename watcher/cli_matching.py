@@ -15,6 +15,7 @@ from .errors import InputError
 from .matching.evaluate import TriggerWords, ZeroShot, bootstrap, render_table, score
 from .matching.learned import RELEVANCE_FLOOR, held_out, load_labeled
 from .cli_common import load_config, open_store
+from .store import Store
 
 
 @click.command()
@@ -116,7 +117,7 @@ def feedback(ctx: click.Context, change: str, code: str, relevant: bool) -> None
 _REF = re.compile(r"W-[0-9A-F]{10}(-[0-9A-F]{4})?")
 
 
-def resolve_change(store, given: str) -> int:
+def resolve_change(store: Store, given: str) -> int:
     """The change id an attorney names by an alert's Ref or by the id `watcher changes` lists."""
     text = given.strip()
     if text.isdigit():
