@@ -2,8 +2,8 @@
 
 URGENT: something a case must act on now (a rule taking effect within 30 days, a bulletin retrogression or
 an unavailable category). ACTION: something to prepare for (a final rule further out, a proposed rule whose
-comment period closes soon, a precedent decision, a policy alert, a termination or injunction in the news).
-INFO: the rest. Many open matters of an affected case type raise the level by one.
+comment period closes soon, a precedent decision, a Supreme Court ruling, a policy alert, a termination or
+injunction in the news). INFO: the rest. Many open matters of an affected case type raise the level by one.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ def base_urgency(change: Change, today: date) -> Urgency:
         return Urgency.ACTION if moves else Urgency.INFO
     if change.kind in ("precedent", "policy_alert"):
         return Urgency.ACTION
+    if change.kind == "court_opinion" and facts.get("court") == "scotus":
+        return Urgency.ACTION  # binds every court and agency, as a precedent binds the immigration courts
     if change.kind == "rule":
         effective = _days_until(facts.get("effective_on"), today)
         return Urgency.URGENT if effective is not None and 0 <= effective <= SOON else Urgency.ACTION
