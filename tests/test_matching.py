@@ -72,6 +72,7 @@ def test_precedent_decisions(title, expected):
     ("Mellouli v. Lynch", True),
     ("Garland v. Cargill (22-976)", False),                              # the Attorney General as petitioner
     ("United States v. Hansen (22-179)", False),
+    ("United States v. Gonzales (Court of Appeals for the Tenth Circuit)", False),  # a defendant, not the AG
     ("USCIS Reviewing Military Naturalization Policy Based on Settlement Agreement in Calixto v. Department of "
      "the Army", False),
 ])

@@ -63,7 +63,11 @@ def is_precedent(title: str) -> bool:
 _ATTORNEY_GENERAL = r"(?:Garland|Bondi|Barr|Sessions|Whitaker|Lynch|Holder|Mukasey|Gonzales|Ashcroft|Reno|" \
                     r"(?:U\.\s?S\.\s+)?Att(?:orney|'y)\.?\s+Gen(?:eral|\.))"
 _TRAILER = r"(?:,?\s+(?:Attorney General|Jr\.|(?:of\s+the\s+)?United States)[^(]*)?(?:\s*\([^)]*\))?\s*$"
-_REMOVAL_REVIEW = re.compile(r"^(?:\S+\s+){0,7}v\.\s+(?:[A-Z][\w.]*\s+){0,2}" + _ATTORNEY_GENERAL + _TRAILER)
+# The government as the first party is a prosecution of a defendant who may share a surname ("United States v.
+# Gonzales"), not a petition for review.
+_PROSECUTOR = r"(?!(?:United States|U\.\s?S\.|USA|People|State|Commonwealth)\b)"
+_REMOVAL_REVIEW = re.compile(r"^" + _PROSECUTOR + r"(?:\S+\s+){0,7}v\.\s+(?:[A-Z][\w.]*\s+){0,2}" +
+                             _ATTORNEY_GENERAL + _TRAILER)
 
 
 def is_removal_review(title: str) -> bool:
