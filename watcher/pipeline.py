@@ -115,10 +115,11 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     baseline = not state.baseline_done
     # An item another source already stored (the same page through a feed and its HTML fallback, or one ruling
     # from the Supreme Court's page and from CourtListener) is kept but never announced twice.
-    fresh = [d.change for d in decisions if d.status is Status.NEW]
-    dockets = [key for c in fresh if (key := decide.docket_key(c.kind, c.facts))]
-    elsewhere = ctx.store.changes.urls_elsewhere(source_id, [c.url for c in fresh]) | \
-        ctx.store.changes.dockets_elsewhere(source_id, dockets)
+    fresh = {d.change.item_key: d.change for d in decisions if d.status is Status.NEW}
+    dockets = {key: decide.docket_key(c.kind, c.facts) for key, c in fresh.items()}
+    urls = ctx.store.changes.urls_elsewhere(source_id, [c.url for c in fresh.values()])
+    stored_dockets = ctx.store.changes.dockets_elsewhere(source_id, filter(None, dockets.values()))
+    elsewhere = {key for key, c in fresh.items() if c.url in urls or dockets[key] in stored_dockets}
     new_count = _count(decisions, Status.NEW)
     mass = not baseline and decide.mass_change(new_count, len(changes))
     # The first fetch is a silent baseline (C4); a mass change is held for a person to look at.
@@ -139,7 +140,7 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
 def _match_and_compose(ctx: Context, source_id: str, decisions: Sequence[Decision], elsewhere: set[str],
                        silent: bool, now: datetime) -> tuple[dict[str, list[Match]], list[Message], list[TrainingTask]]:
     """Match every new or updated change; compose its alerts and training tasks unless the cycle is silent or
-    another source already stored the item (`elsewhere`: its URLs and court dockets)."""
+    another source already stored the item (`elsewhere`: the item keys of such new items)."""
     matches: dict[str, list[Match]] = {}
     messages, tasks = [], []
     open_matters = ctx.store.matters.open_counts()
@@ -147,10 +148,7 @@ def _match_and_compose(ctx: Context, source_id: str, decisions: Sequence[Decisio
         if decision.status is Status.UNCHANGED:
             continue
         found = matches[decision.change.item_key] = ctx.matcher.match(decision.change)
-        change = decision.change
-        announced_elsewhere = decision.status is Status.NEW and \
-            (change.url in elsewhere or decide.docket_key(change.kind, change.facts) in elsewhere)
-        if silent or announced_elsewhere or not found:
+        if silent or decision.change.item_key in elsewhere or not found:
             continue
         matters = ctx.store.matters.open_matters([m.case_type for m in found])
         level = urgency(decision.change, found, open_matters, now)
