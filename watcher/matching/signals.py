@@ -44,7 +44,7 @@ def manual_matches(change: Change, case_types: Sequence[CaseType]) -> list[Match
         if cited is None:
             continue
         volume, part = cited.groups()
-        where = f"{section['citation']}" + (f" ({section['title']})" if section.get("title") else "")
+        where = str(section['citation']) + (f" ({section['title']})" if section.get("title") else "")
         for case_type in case_types:
             if volume in case_type.policy_manual or f"{volume} {part}" in case_type.policy_manual:
                 found.setdefault(case_type.code, Match(case_type.code, 1.0, "policy manual",
