@@ -11,7 +11,8 @@ from watcher.matching.citations import (SignalExtractor, cfr_cites, ina_cites, i
                                         is_removal_review, title_rules)
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import Interval, TriggerWords, bootstrap, score
-from watcher.matching.learned import LabeledItem, best_threshold, embedding_text, is_english, load_labeled
+from watcher.matching.language import is_english
+from watcher.matching.learned import LabeledItem, best_threshold, embedding_text, load_labeled
 from watcher.matching.matcher import training_items
 from watcher.store.matching import FeedbackLabel
 

@@ -16,6 +16,7 @@ from . import decide
 from .config import RouteConfig, TargetConfig
 from .errors import FetchError, WatcherError
 from .http import HttpClient
+from .matching.language import originals, translation_of
 from .matching.matcher import Matcher
 from .models import Decision, Match, Message, SourceRun, Status, TrainingTask
 from .notify.alerts import CONSOLE, compose, message_ref
@@ -123,7 +124,8 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     new_count = _count(decisions, Status.NEW)
     mass = not baseline and decide.mass_change(new_count, len(changes))
     # The first fetch is a silent baseline (C4); a mass change is held for a person to look at.
-    matches, messages, tasks = _match_and_compose(ctx, source_id, decisions, elsewhere, baseline or mass, now)
+    matches, messages, tasks = _match_and_compose(ctx, source_id, decisions, elsewhere, _translations(ctx, decisions),
+                                                  baseline or mass, now)
     if mass:
         log.warning("source %s: %d of %d items new at once; client alerts held", source_id, new_count, len(changes))
         held = compose_mass_change(source_id, new_count, len(changes), now, ops_targets(ctx))
@@ -137,15 +139,44 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
                      messages=len(messages), bytes_received=sum(d.bytes_received for d in documents))
 
 
+def _translations(ctx: Context, decisions: Sequence[Decision]) -> dict[str, str | tuple[int, str]]:
+    """The new or updated items that translate another (language.originals), each with its original: the item
+    key of one in this cycle, or the (id, title) of a change stored earlier, by any source."""
+    changed = [d.change for d in decisions if d.status is not Status.UNCHANGED]
+    bases = {base.lower() for c in changed if (base := translation_of(c.title, c.summary))}
+    if not bases:
+        return {}
+    stored = ctx.store.changes.announcements(bases, exclude=[d.previous.change_id for d in decisions
+                                                             if d.previous and d.status is Status.UPDATED])
+    repeats = originals([(c.title, c.summary) for c in changed], stored)
+    return {changed[row].item_key: changed[original].item_key if original is not None
+            else stored[translation_of(changed[row].title, changed[row].summary).lower()]
+            for row, original in repeats.items()}
+
+
 def _match_and_compose(ctx: Context, source_id: str, decisions: Sequence[Decision], elsewhere: set[str],
-                       silent: bool, now: datetime) -> tuple[dict[str, list[Match]], list[Message], list[TrainingTask]]:
+                       translations: dict[str, str | tuple[int, str]], silent: bool,
+                       now: datetime) -> tuple[dict[str, list[Match]], list[Message], list[TrainingTask]]:
     """Match every new or updated change; compose its alerts and training tasks unless the cycle is silent or
-    another source already stored the item (`elsewhere`: the item keys of such new items)."""
+    another source already stored the item (`elsewhere`: the item keys of such new items).
+
+    A translation (`translations`: item key -> its original) gets its original's matches and no alert of its own:
+    the firm hears of the announcement once, not once per language."""
     matches: dict[str, list[Match]] = {}
     messages, tasks = [], []
     open_matters = ctx.store.matters.open_counts()
-    for decision in decisions:
+    titles = {d.change.item_key: d.change.title for d in decisions}
+    # Originals first, so each translation finds its original's matches.
+    for decision in sorted(decisions, key=lambda d: d.change.item_key in translations):
         if decision.status is Status.UNCHANGED:
+            continue
+        key = decision.change.item_key
+        if key in translations:
+            original = translations[key]
+            found, title = (matches[original], titles[original]) if isinstance(original, str) else \
+                (ctx.store.changes.current_matches(original[0]), original[1])
+            matches[key] = [Match(m.case_type, m.score, "translation", f"a translation of '{title[:70]}'")
+                            for m in found]
             continue
         found = matches[decision.change.item_key] = ctx.matcher.match(decision.change)
         if silent or decision.change.item_key in elsewhere or not found:

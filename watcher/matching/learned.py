@@ -26,6 +26,7 @@ from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 from ..errors import InputError
 from .citations import SignalExtractor, is_paperwork, title_rules
 from .encoder import Encoder
+from .language import is_english
 
 MIN_POSITIVES = 3       # fewer labeled positives than this: explicit signals only
 REGULARIZATION = 32.0   # C, chosen by grouped 5-fold cross-validation on the training split (4..64 tried)
@@ -227,20 +228,6 @@ class LearnedMatcher:
             parts.append(f"close to {len(close)} labeled {code} item{'s' if len(close) > 1 else ''} "
                          f"(e.g. '{example[:70]}')")
         return "; ".join(parts) or f"learned {code} classifier"
-
-
-# English function words. Dense English legal prose ("Matter of Panin": "A respondent's release from Federal
-# pretrial criminal custody does not preclude...") has few of the commonest ones, so the list is broad; the
-# translations agencies publish (Spanish, French, Creole, Tagalog, Cyrillic, Arabic scripts) score at most
-# 0.025 on the corpus and English abstracts at least 0.06.
-_ENGLISH = re.compile(r"\b(the|and|of|to|for|in|is|are|will|with|on|that|by|from|this|be|has|have|was|were|an|at|"
-                      r"as|or|not|may|must|who|which|their|its|under|we|our|you|your)\b", re.IGNORECASE)
-
-
-def is_english(text: str) -> bool:
-    """Agencies publish translations with an English title; the English model reads those from the title."""
-    words = re.findall(r"\w+", text)
-    return len(words) < 8 or len(_ENGLISH.findall(text)) / len(words) >= 0.04
 
 
 def item_group(title: str) -> str:

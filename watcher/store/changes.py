@@ -9,6 +9,7 @@ from typing import Iterable
 from sqlite_utils import Database
 
 from ..decide import docket_key
+from ..matching.language import translation_of
 from ..models import Decision, Match, Status, StoredChange, StoredVersion
 from .timefmt import to_text
 
@@ -81,6 +82,30 @@ class Changes:
             [source_id, *courts]).fetchall()
         stored = (docket_key(kind, json.loads(facts)) for kind, facts in rows)
         return wanted & {k for k in stored if k}
+
+    def announcements(self, titles: Iterable[str], exclude: Iterable[int] = ()) -> dict[str, tuple[int, str]]:
+        """For each original title (lowercased), the stored change (id, title) that is that item, else the first
+        that is a translation of it (language.translation_of), by any source; `exclude` names changes not to
+        count."""
+        skip = set(exclude)
+        found: dict[str, tuple[int, str]] = {}
+        for wanted in set(titles):
+            # The prefix narrows the rows (SQLite lowers ASCII only: the exact test is Python's, below).
+            rows = self._db.execute("SELECT id, title, summary FROM changes WHERE lower(substr(title, 1, ?)) = "
+                                    "lower(?) ORDER BY id", [len(wanted), wanted]).fetchall()
+            rows = [r for r in rows if r[0] not in skip]
+            original = [r for r in rows if r[1].strip().lower() == wanted]
+            translated = [r for r in rows if (translation_of(r[1], r[2]) or "").lower() == wanted]
+            if original or translated:
+                change_id, title, _ = (original or translated)[0]
+                found[wanted] = (change_id, title)
+        return found
+
+    def current_matches(self, change_id: int) -> list[Match]:
+        """The matches the change's current version got."""
+        return [Match(*row) for row in self._db.execute(
+            "SELECT case_type, score, method, rationale FROM matches m JOIN changes c ON c.id = m.change_id "
+            "AND c.version = m.version WHERE c.id = ? ORDER BY m.score DESC, m.case_type", [change_id]).fetchall()]
 
     def matched_codes(self, change_id: int) -> set[str]:
         return {r[0] for r in self._db.execute(
