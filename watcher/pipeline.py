@@ -139,23 +139,42 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
                      messages=len(messages), bytes_received=sum(d.bytes_received for d in documents))
 
 
-def _translations(ctx: Context, decisions: Sequence[Decision]) -> dict[str, str | tuple[int, str]]:
-    """The new or updated items that translate another (language.originals), each with its original: the item
-    key of one in this cycle, or the (id, title) of a change stored earlier, by any source."""
+@dataclass(frozen=True)
+class Original:
+    """The item a translation repeats: one of this cycle (item_key) or one stored earlier (change_id)."""
+
+    title: str
+    item_key: str | None = None
+    change_id: int | None = None
+
+
+def _translations(ctx: Context, decisions: Sequence[Decision]) -> dict[str, Original]:
+    """The new or updated items that translate another (language.originals), by item key, with their original
+    in this cycle or stored earlier by any source."""
     changed = [d.change for d in decisions if d.status is not Status.UNCHANGED]
-    bases = {base.lower() for c in changed if (base := translation_of(c.title, c.summary))}
-    if not bases:
+    bases = [translation_of(c.title, c.summary) for c in changed]
+    if not any(bases):
         return {}
-    stored = ctx.store.changes.announcements(bases, exclude=[d.previous.change_id for d in decisions
-                                                             if d.previous and d.status is Status.UPDATED])
-    repeats = originals([(c.title, c.summary) for c in changed], stored)
-    return {changed[row].item_key: changed[original].item_key if original is not None
-            else stored[translation_of(changed[row].title, changed[row].summary).lower()]
-            for row, original in repeats.items()}
+    stored = ctx.store.changes.announcements({b.lower() for b in bases if b},
+                                             exclude=[d.previous.change_id for d in decisions
+                                                      if d.previous and d.status is Status.UPDATED])
+    found = {}
+    for row, original in originals([(c.title, c.summary) for c in changed], stored).items():
+        if original is not None:
+            found[changed[row].item_key] = Original(changed[original].title, item_key=changed[original].item_key)
+        else:
+            change_id, title = stored[bases[row].lower()]
+            found[changed[row].item_key] = Original(title, change_id=change_id)
+    return found
+
+
+def _as_translation(ctx: Context, original: Original, matches: dict[str, list[Match]]) -> list[Match]:
+    found = matches[original.item_key] if original.item_key else ctx.store.changes.current_matches(original.change_id)
+    return [Match(m.case_type, m.score, "translation", f"a translation of '{original.title[:70]}'") for m in found]
 
 
 def _match_and_compose(ctx: Context, source_id: str, decisions: Sequence[Decision], elsewhere: set[str],
-                       translations: dict[str, str | tuple[int, str]], silent: bool,
+                       translations: dict[str, Original], silent: bool,
                        now: datetime) -> tuple[dict[str, list[Match]], list[Message], list[TrainingTask]]:
     """Match every new or updated change; compose its alerts and training tasks unless the cycle is silent or
     another source already stored the item (`elsewhere`: the item keys of such new items).
@@ -165,18 +184,12 @@ def _match_and_compose(ctx: Context, source_id: str, decisions: Sequence[Decisio
     matches: dict[str, list[Match]] = {}
     messages, tasks = [], []
     open_matters = ctx.store.matters.open_counts()
-    titles = {d.change.item_key: d.change.title for d in decisions}
     # Originals first, so each translation finds its original's matches.
     for decision in sorted(decisions, key=lambda d: d.change.item_key in translations):
         if decision.status is Status.UNCHANGED:
             continue
-        key = decision.change.item_key
-        if key in translations:
-            original = translations[key]
-            found, title = (matches[original], titles[original]) if isinstance(original, str) else \
-                (ctx.store.changes.current_matches(original[0]), original[1])
-            matches[key] = [Match(m.case_type, m.score, "translation", f"a translation of '{title[:70]}'")
-                            for m in found]
+        if decision.change.item_key in translations:
+            matches[decision.change.item_key] = _as_translation(ctx, translations[decision.change.item_key], matches)
             continue
         found = matches[decision.change.item_key] = ctx.matcher.match(decision.change)
         if silent or decision.change.item_key in elsewhere or not found:
