@@ -21,7 +21,8 @@ _ENGLISH = re.compile(r"\b(the|and|of|to|for|in|is|are|will|with|on|that|by|from
 # The languages USCIS and DHS translate into, as their titles name them (in English or in the language itself).
 LANGUAGES = frozenset("""
     spanish español espanol french français francais creole kreyòl kreyol russian ukrainian
-    wolof urdu vietnamese tagalog portuguese pashto nepali korean dari chinese bengali arabic somali amharic farsi persian hindi punjabi japanese polish swahili
+    wolof urdu vietnamese tagalog portuguese pashto nepali korean dari chinese bengali arabic somali
+    amharic farsi persian hindi punjabi japanese polish swahili
     tigrinya burmese kinyarwanda lingala quechua mam k'iche' hmong khmer lao thai turkish uzbek tajik
     kurdish romanian italian german hebrew gujarati telugu tamil armenian georgian mongolian indonesian
     chuukese marshallese karen kirundi oromo yoruba igbo hausa twi pulaar fulani mixteco
