@@ -130,21 +130,6 @@ def test_rulings_and_bulletins_known_by_their_titles(matcher):
                        "United States v. Texas (22-58)"}
 
 
-def test_a_translation_takes_the_case_types_of_its_original(matcher):
-    # Validation items (unseen in training): USCIS's EAD flyer in English and, under the same English title, in
-    # Russian and Wolof. The English model reads the English text; a translation alone gives it only the title.
-    english = "Important Information About Working Legally in the United States"
-    flyers = {i.title: i for i in VALIDATION if i.title.startswith(english)}
-    batch = [flyers[english + " (Russian)"], flyers[english], flyers[english + " (WOLOF)"]]
-    russian, original, wolof = matcher.predict([i.title for i in batch], [i.summary for i in batch])
-    assert "I-765" in {p.code for p in original}
-    assert [(p.code, p.score) for p in russian] == [(p.code, p.score) for p in wolof] == \
-        [(p.code, p.score) for p in original]
-    assert {p.rationale for p in russian + wolof} == {f"a translation of '{english}'"}
-    [alone] = matcher.predict([batch[0].title], [batch[0].summary])
-    assert "I-765" not in {p.code for p in alone}  # what the title over Russian text says on its own
-
-
 def test_embeddings_are_cached_so_no_text_is_embedded_twice(matcher, cache_store):
     encoder = Encoder(cache=cache_store.embeddings)
     calls = []

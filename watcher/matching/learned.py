@@ -26,7 +26,7 @@ from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 from ..errors import InputError
 from .citations import SignalExtractor, is_paperwork, title_rules
 from .encoder import Encoder
-from .language import is_english, originals
+from .language import is_english
 
 MIN_POSITIVES = 3       # fewer labeled positives than this: explicit signals only
 REGULARIZATION = 32.0   # C, chosen by grouped 5-fold cross-validation on the training split (4..64 tried)
@@ -196,11 +196,6 @@ class LearnedMatcher:
                 if code in self.model.codes:
                     scores[row, self.model.codes.index(code)] = 1.0
                     chosen[row, self.model.codes.index(code)] = True
-        # A translation says what its original says, which the English model reads better than a title over
-        # Wolof text ("Important Information About Working Legally in the United States (WOLOF)").
-        for row, original in originals(list(zip(titles, summaries))).items():
-            if original is not None:
-                scores[row], chosen[row] = scores[original], chosen[original]
         return embeddings, scores, chosen
 
     def predict(self, titles: Sequence[str], summaries: Sequence[str]) -> list[list[Prediction]]:
@@ -216,10 +211,6 @@ class LearnedMatcher:
                             self._rationale(code, signals[code], neighbours, rules.get(code)))
                  for j, code in enumerate(self.model.codes) if chosen[row, j]),
                 key=lambda p: -p.score))
-        for row, original in originals(list(zip(titles, summaries))).items():
-            if original is not None:  # _compute gave it the original's scores; the reason is the original
-                why = f"a translation of '{titles[original][:70]}'"
-                results[row] = [Prediction(p.code, p.score, why) for p in results[original]]
         return results
 
     @staticmethod
