@@ -13,7 +13,7 @@ from typing import Callable, Protocol, Sequence
 from ..config import CaseType
 from ..models import Change, Match
 from .citations import phrase
-from .signals import bulletin_matches, manual_matches
+from .signals import beside, bulletin_matches, manual_matches
 
 
 class Matcher(Protocol):
@@ -38,11 +38,8 @@ class KeywordMatcher:
         matches = bulletin_matches(change)
         if matches:
             return matches
-        matches = manual_matches(change, self.case_types)
         text = f"{change.title}\n{change.summary}"
         for case_type, forms, keywords in self._rules:
-            if any(m.case_type == case_type.code for m in matches):
-                continue
             cited = [f for f, pattern in forms if pattern.search(text)]
             named = [k for k, pattern in keywords if pattern.search(text)]
             score = min(1.0, 0.8 * bool(cited) + 0.3 * len(named))
@@ -50,7 +47,7 @@ class KeywordMatcher:
                 reasons = ([f"cites Form {', '.join(cited)}"] if cited else []) + \
                           ([f"mentions {', '.join(repr(k) for k in named)}"] if named else [])
                 matches.append(Match(case_type.code, round(score, 3), self.method, "; ".join(reasons)))
-        return sorted(matches, key=lambda m: (-m.score, m.case_type))
+        return beside(manual_matches(change, self.case_types), matches)
 
 
 class EmbeddingMatcher:
@@ -82,10 +79,8 @@ class EmbeddingMatcher:
             if self.learned.model is None:
                 self.learned.train(self.training())
         [predictions] = self.learned.predict([change.title], [change.summary])
-        manual = manual_matches(change, self.case_types)
-        learned = [Match(p.code, p.score, self.method, p.rationale) for p in predictions
-                   if all(m.case_type != p.code for m in manual)]
-        return sorted(manual + learned, key=lambda m: (-m.score, m.case_type))
+        return beside(manual_matches(change, self.case_types),
+                      (Match(p.code, p.score, self.method, p.rationale) for p in predictions))
 
 
 def training_items(labeled: Sequence, feedback: Sequence, matched: Callable[[int], set[str]]) -> list:

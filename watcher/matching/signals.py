@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from ..config import CaseType
 from ..models import Change, Match
@@ -50,3 +50,9 @@ def manual_matches(change: Change, case_types: Sequence[CaseType]) -> list[Match
                 found.setdefault(case_type.code, Match(case_type.code, 1.0, "policy manual",
                                                        f"a policy alert changing {where} of the USCIS Policy Manual"))
     return sorted(found.values(), key=lambda m: m.case_type)
+
+
+def beside(explicit: list[Match], others: Iterable[Match]) -> list[Match]:
+    """The explicit matches, and the others for the case types they do not already name; best first."""
+    named = {m.case_type for m in explicit}
+    return sorted(explicit + [m for m in others if m.case_type not in named], key=lambda m: (-m.score, m.case_type))
