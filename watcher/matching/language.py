@@ -59,14 +59,14 @@ def originals(items: Sequence[tuple[str, str]], stored: Container[str] = ()) -> 
     item of its original's title in `items`; else None when `stored` (lowercased original titles) holds it;
     else the first translation of it in `items`. The first of an announcement is not a key: it is the one
     read and announced."""
+    bases = [translation_of(title, summary) for title, summary in items]
     untranslated: dict[str, int] = {}
-    for row, (title, summary) in enumerate(items):
-        if translation_of(title, summary) is None:
+    for row, ((title, _), base) in enumerate(zip(items, bases)):
+        if base is None:
             untranslated.setdefault(title.strip().lower(), row)
     found: dict[int, int | None] = {}
     first: dict[str, int] = {}
-    for row, (title, summary) in enumerate(items):
-        base = translation_of(title, summary)
+    for row, base in enumerate(bases):
         if base is None:
             continue
         key = base.lower()

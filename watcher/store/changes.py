@@ -108,9 +108,7 @@ class Changes:
             "AND c.version = m.version WHERE c.id = ? ORDER BY m.score DESC, m.case_type", [change_id]).fetchall()]
 
     def matched_codes(self, change_id: int) -> set[str]:
-        return {r[0] for r in self._db.execute(
-            "SELECT case_type FROM matches m JOIN changes c ON c.id = m.change_id AND c.version = m.version "
-            "WHERE c.id = ?", [change_id]).fetchall()}
+        return {m.case_type for m in self.current_matches(change_id)}
 
     def exists(self, change_id: int) -> bool:
         return self._db.execute("SELECT 1 FROM changes WHERE id = ?", [change_id]).fetchone() is not None
