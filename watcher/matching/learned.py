@@ -194,8 +194,8 @@ class LearnedMatcher:
         for row, title in enumerate(titles):
             for code in title_rules(title):
                 if code in self.model.codes:
-                    scores[row, self.model.codes.index(code)] = 1.0
-                    chosen[row, self.model.codes.index(code)] = True
+                    column = self.model.codes.index(code)
+                    scores[row, column], chosen[row, column] = 1.0, True
         return embeddings, scores, chosen
 
     def predict(self, titles: Sequence[str], summaries: Sequence[str]) -> list[list[Prediction]]:
