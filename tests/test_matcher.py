@@ -25,6 +25,7 @@ def test_form_numbers_and_phrases():
 def test_form_number_boundaries():
     assert codes("Form I-1300 is not a thing") == []
     assert codes("Form I-130A updated") == ["I-130"]
+    assert codes("Review of a denied Form I\u2011751") == ["I-751"]  # a non-breaking hyphen, as EOIR writes it
 
 
 def test_administrative_news_matches_nothing():

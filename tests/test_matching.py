@@ -44,6 +44,28 @@ def test_cfr_and_ina_cites():
     assert EXTRACTOR.signals(text)["H-1B"].cites == ("8 CFR 214.2(h)",)
 
 
+def test_ina_cites_as_precedents_and_rules_write_them():
+    text = ("inadmissible under section 212(a)(6)(C)(i) of the Immigration and Nationality Act, 8 U.S.C. § 1182; "
+            "within sections 101(a)(48)(A)(i) and (ii) of the INA; under section 2 of the Act")
+    assert ina_cites(text) == ["INA 212(a)(6)(C)(i)", "INA 101(a)(48)(A)(i)"]
+    assert EXTRACTOR.signals("the bar under section 241(b)(3)(B)(ii) of the INA")["ASYLUM"].cites == \
+        ("INA 241(b)(3)(B)(ii)",)
+
+
+def test_a_cite_counts_only_for_the_provision_it_falls_under():
+    h1b = EXTRACTOR.signals("amends 8 CFR 214.2(h)(4)(iii)")
+    assert h1b["H-1B"].cites and not h1b["L-1"].cites and not h1b["O-1"].cites
+    bare = EXTRACTOR.signals("amends 8 CFR 214.2")  # no paragraph: it may be any nonimmigrant class
+    assert bare["H-1B"].cites and bare["L-1"].cites
+    assert not EXTRACTOR.signals("under 8 CFR 2081.3")["ASYLUM"].cites
+    assert not EXTRACTOR.signals("waivers under section 212(a)(9)(B) of the INA")["PAROLE"].cites  # not 212(d)(5)
+
+
+def test_a_form_number_written_with_a_non_breaking_hyphen():
+    # EOIR's headnotes write "Form I\u2011751" (U+2011).
+    assert EXTRACTOR.signals("review the denial of a Form I\u2011751")["I-751"].forms == ("I-751",)
+
+
 @pytest.mark.parametrize("title, expected", [
     ("Agency Information Collection Activities; Extension, Without Change: Petition for Alien Fiance(e)", True),
     ("60-Day Notice of Proposed Information Collection: Application for Immigrant Visa", True),

@@ -20,8 +20,18 @@ _PAPERWORK = re.compile(r"^(Agency Information Collection|(30|60)[- ]Day Notice 
                         r"Paperwork Reduction Act", re.IGNORECASE)
 _CFR = re.compile(r"\b(\d{1,2})\s*C\.?\s*F\.?\s*R\.?\s*(?:§+\s*|part\s+|parts\s+)?(\d+(?:\.\d+[a-z]?)?(?:\([a-z0-9]+\))*)",
                   re.IGNORECASE)
-_INA = re.compile(r"\b(?:INA|Immigration and Nationality Act)\s*(?:section|sec\.|§)?\s*(\d{3}[A-Z]?(?:\([a-z0-9]+\))*)",
-                  re.IGNORECASE)
+_SECTION = r"(\d{3}[A-Z]?(?:\([a-z0-9]+\))*)"
+# "INA 245(i)", "INA section 245(i)", and as precedents and rules write it, "section 212(a)(6)(C)(i) of the
+# Immigration and Nationality Act" or "sections 101(a)(48)(A)(i) and (ii) of the INA".
+_INA = re.compile(r"\b(?:INA|Immigration and Nationality Act)\s*(?:section|sec\.|§)?\s*" + _SECTION +
+                  r"|\bsections?\s+" + _SECTION + r"(?:,?\s+(?:and|or)\s+\([a-z0-9]+\))*\s+of\s+the\s+"
+                  r"(?:INA|Immigration and Nationality Act)\b", re.IGNORECASE)
+# EOIR and the Federal Register write "Form I‑751" with a non-breaking hyphen; a form number must still match.
+_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2212": "-"})
+
+
+def plain_hyphens(text: str) -> str:
+    return text.translate(_HYPHENS)
 
 
 def phrase(text: str, plural: bool = False) -> re.Pattern[str]:
@@ -98,7 +108,15 @@ def cfr_cites(text: str) -> list[str]:
 
 
 def ina_cites(text: str) -> list[str]:
-    return [f"INA {section}" for section in _INA.findall(text)]
+    return [f"INA {before or after}" for before, after in _INA.findall(text)]
+
+
+def governs(provision: str, cite: str) -> bool:
+    """Whether a cite falls under a case type's provision: one is the other or a part of it. "8 CFR 214.2(h)(4)"
+    is under "8 CFR 214.2(h)" (H-1B) but not "8 CFR 214.2(l)" (L-1); a bare "8 CFR 214.2" may be any of them;
+    "8 CFR 2081" is not "8 CFR 208"."""
+    shorter, longer = sorted((provision, cite), key=len)
+    return longer.startswith(shorter) and (len(longer) == len(shorter) or longer[len(shorter)] in ".(")
 
 
 @dataclass(frozen=True)
@@ -130,13 +148,14 @@ class SignalExtractor:
                         [c.split(" (")[0] for c in c.cfr]) for c in case_types]
 
     def signals(self, text: str) -> dict[str, CodeSignals]:
+        text = plain_hyphens(text)
         cites = cfr_cites(text) + ina_cites(text)
         # Most phrases are absent from most texts: a substring test rules them out before the (boundary-aware,
         # much slower) pattern runs. Signals of a corpus item took 3.3 ms with the patterns alone, 0.34 ms so.
         lowered = text.lower()
         out = {}
         for code, (forms, keywords, governing) in zip(self.codes, self._rules):
-            hit_cites = tuple(c for c in cites if any(c.startswith(g.split("(")[0]) for g in governing))
+            hit_cites = tuple(c for c in cites if any(governs(g, c) for g in governing))
             out[code] = CodeSignals(tuple(f for f, low, p in forms if low in lowered and p.search(text)),
                                     tuple(k for k, low, p in keywords if low in lowered and p.search(text)),
                                     hit_cites)

@@ -12,7 +12,7 @@ from typing import Callable, Protocol, Sequence
 
 from ..config import CaseType
 from ..models import Change, Match
-from .citations import phrase
+from .citations import phrase, plain_hyphens
 from .signals import beside, bulletin_matches, manual_matches
 
 
@@ -38,7 +38,7 @@ class KeywordMatcher:
         matches = bulletin_matches(change)
         if matches:
             return matches
-        text = f"{change.title}\n{change.summary}"
+        text = plain_hyphens(f"{change.title}\n{change.summary}")
         for case_type, forms, keywords in self._rules:
             cited = [f for f, pattern in forms if pattern.search(text)]
             named = [k for k, pattern in keywords if pattern.search(text)]
