@@ -108,6 +108,20 @@ def test_a_precedent_decision_is_always_removal(matcher):
     assert "REMOVAL" not in {p.code for p in predictions}
 
 
+def test_a_precedent_also_gets_the_relief_it_decides(matcher):
+    # LABELING.md: REMOVAL "plus the relief type they decide". The headnote names the relief; the classifier,
+    # which sees asylum mentioned in many rules and news items that are not about asylum, is not asked.
+    title = "Matter of Q-R-, 29 I&N Dec. 12 (BIA 2025)"
+    summary = ("A conviction for an offense involving the use of a firearm is a particularly serious crime that "
+               "bars withholding of removal under section 241(b)(3)(B)(ii) of the Immigration and Nationality Act.")
+    [predictions] = matcher.predict([title], [summary])
+    asylum = next(p for p in predictions if p.code == "ASYLUM")
+    assert asylum.score == 1.0 and "the relief it decides" in asylum.rationale
+    assert "INA 241(b)(3)(B)(ii)" in asylum.rationale
+    [predictions] = matcher.predict(["Firearm Offenses and Protection Claims"], [summary])
+    assert all("relief it decides" not in p.rationale for p in predictions)
+
+
 def test_rulings_and_bulletins_known_by_their_titles(matcher):
     # A slip opinion is a caption and a citation; no labeled item is a court decision. The caption names the
     # Attorney General as respondent, as a petition for review of a removal order does (INA 242(b)(3)(A)).

@@ -8,7 +8,7 @@ from watcher import config
 from watcher.errors import ConfigError, InputError
 from watcher.matching.caseload import parse_caseload
 from watcher.matching.citations import (SignalExtractor, cfr_cites, ina_cites, is_paperwork, is_precedent,
-                                        is_removal_review, title_rules)
+                                        is_removal_review, precedent_reliefs, title_rules)
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import Interval, TriggerWords, bootstrap, score
 from watcher.matching.language import is_english
@@ -64,6 +64,15 @@ def test_a_cite_counts_only_for_the_provision_it_falls_under():
 def test_a_form_number_written_with_a_non_breaking_hyphen():
     # EOIR's headnotes write "Form I\u2011751" (U+2011).
     assert EXTRACTOR.signals("review the denial of a Form I\u2011751")["I-751"].forms == ("I-751",)
+
+
+def test_a_precedent_decides_the_relief_its_headnote_names():
+    headnote = "An applicant for withholding of removal must show the harm was inflicted by a persecutor ..."
+    signals = EXTRACTOR.signals(headnote)
+    assert set(precedent_reliefs("Matter of Q-R-, 29 I&N Dec. 12 (BIA 2025)", signals)) == {"ASYLUM"}
+    assert precedent_reliefs("USCIS Updates Asylum Guidance", signals) == {}  # news: the classifier decides
+    assert precedent_reliefs("Matter of Q-R-, 29 I&N Dec. 12 (BIA 2025)",
+                             EXTRACTOR.signals("A notice to appear that omits the time is not defective.")) == {}
 
 
 @pytest.mark.parametrize("title, expected", [

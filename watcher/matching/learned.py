@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
 from ..errors import InputError
-from .citations import SignalExtractor, is_paperwork, title_rules
+from .citations import SignalExtractor, is_paperwork, is_precedent, precedent_reliefs, title_rules
 from .encoder import Encoder
 from .language import is_english
 
@@ -190,13 +190,22 @@ class LearnedMatcher:
         # Rules of the labeling, not guesses. The classifier already finds every precedent of the training split
         # (cross-validated, from the citation in the title), but it has never seen a court's caption ("Pugin v.
         # Garland (22-23)" is all a Supreme Court slip opinion says) nor a Visa Bulletin; the rules make these
-        # certain and let the rationale say why, instead of "close to 5 labeled REMOVAL items".
-        for row, title in enumerate(titles):
-            for code in title_rules(title):
+        # certain and let the rationale say why, instead of "close to 5 labeled REMOVAL items". A precedent's
+        # relief type is such a rule too (citations.precedent_reliefs).
+        for row, (title, summary) in enumerate(zip(titles, summaries)):
+            for code in self._rules(title, summary):
                 if code in self.model.codes:
                     column = self.model.codes.index(code)
                     scores[row, column], chosen[row, column] = 1.0, True
         return embeddings, scores, chosen
+
+    def _rules(self, title: str, summary: str) -> dict[str, str]:
+        """The case types the labeling rules give an item, each with its reason (see citations.title_rules and
+        citations.precedent_reliefs)."""
+        rules = title_rules(title)
+        if is_precedent(title):
+            rules = precedent_reliefs(title, self.extractor.signals(f"{title}\n{summary}")) | rules
+        return rules
 
     def predict(self, titles: Sequence[str], summaries: Sequence[str]) -> list[list[Prediction]]:
         embeddings, scores, chosen = self._compute(titles, summaries)
@@ -205,7 +214,7 @@ class LearnedMatcher:
         for row, (title, summary) in enumerate(zip(titles, summaries)):
             neighbours = np.argsort(-similarity[row])[:NEIGHBOURS] if similarity is not None else []
             signals = self.extractor.signals(f"{title}\n{summary}")
-            rules = title_rules(title)
+            rules = self._rules(title, summary)
             results.append(sorted(
                 (Prediction(code, round(float(scores[row, j]), 3),
                             self._rationale(code, signals[code], neighbours, rules.get(code)))
