@@ -112,6 +112,9 @@ def precedent_reliefs(title: str, signals: dict[str, "CodeSignals"]) -> dict[str
     decision is labeled with in 15 of 18 cases; grouped 5-fold cross-validation on that split (6 fold seeds)
     gains micro-F1 0.880 to 0.885 and macro-F1 0.775 to 0.830 (every seed gains both); 0.05 of that macro is
     K-1, whose one labeled example is a precedent.
+
+    Not for court opinions, though LABELING.md treats them alike: CourtListener's summary is the search snippet
+    around the query's own terms ("asylum", "removal"), so it would name a relief whatever the case decides.
     """
     if not is_precedent(title):
         return {}
