@@ -88,10 +88,14 @@ def test_a_new_series_of_look_alike_negatives_matches_nothing(cache_store):
     assert learned.scores(titles, summaries)[1].any(axis=1).sum() >= 0.9 * len(series)
 
 
+def predicted(matcher, title: str, summary: str) -> dict:
+    [predictions] = matcher.predict([title], [summary])
+    return {p.code: p for p in predictions}
+
+
 def test_rationale_names_signals_and_neighbours(matcher):
-    [predictions] = matcher.predict(["USCIS Extends Employment Authorization Documents for Certain Applicants"],
-                                    ["Form I-765 automatic extension of EADs increased to 540 days."])
-    i765 = next(p for p in predictions if p.code == "I-765")
+    i765 = predicted(matcher, "USCIS Extends Employment Authorization Documents for Certain Applicants",
+                     "Form I-765 automatic extension of EADs increased to 540 days.")["I-765"]
     assert "cites Form I-765" in i765.rationale and "labeled I-765 item" in i765.rationale
 
 
@@ -101,11 +105,9 @@ def test_a_precedent_decision_is_always_removal(matcher):
     title = "Matter of Ortega Vance, 29 I&N Dec. 140 (BIA 2025)"
     summary = ("An investor petitioning under section 203(b)(5) must trace the lawful source of capital invested in "
                "a new commercial enterprise through a regional center.")
-    [predictions] = matcher.predict([title], [summary])
-    removal = next(p for p in predictions if p.code == "REMOVAL")
+    removal = predicted(matcher, title, summary)["REMOVAL"]
     assert removal.score == 1.0 and "precedent decision" in removal.rationale
-    [predictions] = matcher.predict([title.replace("(BIA", "(DIR")], [summary])
-    assert "REMOVAL" not in {p.code for p in predictions}
+    assert "REMOVAL" not in predicted(matcher, title.replace("(BIA", "(DIR"), summary)
 
 
 def test_a_precedent_also_gets_the_relief_it_decides(matcher):
@@ -114,12 +116,11 @@ def test_a_precedent_also_gets_the_relief_it_decides(matcher):
     title = "Matter of Q-R-, 29 I&N Dec. 12 (BIA 2025)"
     summary = ("A conviction for an offense involving the use of a firearm is a particularly serious crime that "
                "bars withholding of removal under section 241(b)(3)(B)(ii) of the Immigration and Nationality Act.")
-    [predictions] = matcher.predict([title], [summary])
-    asylum = next(p for p in predictions if p.code == "ASYLUM")
+    asylum = predicted(matcher, title, summary)["ASYLUM"]
     assert asylum.score == 1.0 and "the relief it decides" in asylum.rationale
     assert "INA 241(b)(3)(B)(ii)" in asylum.rationale
-    [predictions] = matcher.predict(["Firearm Offenses and Protection Claims"], [summary])
-    assert all("relief it decides" not in p.rationale for p in predictions)
+    news = predicted(matcher, "Firearm Offenses and Protection Claims", summary)
+    assert all("relief it decides" not in p.rationale for p in news.values())
 
 
 def test_rulings_and_bulletins_known_by_their_titles(matcher):
