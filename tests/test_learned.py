@@ -123,6 +123,16 @@ def test_a_precedent_also_gets_the_relief_it_decides(matcher):
     assert all("relief it decides" not in p.rationale for p in news.values())
 
 
+def test_a_precedent_gets_no_relief_its_headnote_does_not_name(matcher, monkeypatch):
+    # Precedents look alike to the classifier, which matched ASYLUM to procedural ones (ineffective counsel,
+    # administrative closure). Here its ASYLUM threshold is 0, so it would match every item it scores.
+    monkeypatch.setitem(matcher.model.thresholds, "ASYLUM", 0.0)
+    headnote = "Immigration Judges have authority to administratively close removal proceedings where appropriate."
+    assert set(predicted(matcher, "Matter of X-Y-Z-, 29 I&N Dec. 40 (BIA 2025)", headnote)) == {"REMOVAL"}
+    assert "ASYLUM" in predicted(matcher, "USCIS Updates Asylum Interview Scheduling",
+                                 "Affirmative asylum applicants will be interviewed in the order received.")
+
+
 def test_rulings_and_bulletins_known_by_their_titles(matcher):
     # A slip opinion is a caption and a citation; no labeled item is a court decision. The caption names the
     # Attorney General as respondent, as a petition for review of a removal order does (INA 242(b)(3)(A)).

@@ -193,6 +193,8 @@ class LearnedMatcher:
         # certain and let the rationale say why, instead of "close to 5 labeled REMOVAL items". A precedent's
         # relief type is such a rule too (citations.precedent_reliefs).
         for row, (title, summary) in enumerate(zip(titles, summaries)):
+            if is_precedent(title):
+                chosen[row] = False  # a precedent's case types are the rules' alone (citations.precedent_reliefs)
             for code in self._rules(title, summary):
                 if code in self.model.codes:
                     column = self.model.codes.index(code)
