@@ -169,19 +169,23 @@ class LearnedMatcher:
 
     def scores(self, titles: Sequence[str], summaries: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Per item and code: the score, and whether it clears that code's threshold (low-signal: nothing)."""
-        _, scores, chosen = self._compute(titles, summaries)
+        _, scores, chosen, _ = self._compute(titles, summaries)
         return scores, chosen
 
-    def _compute(self, titles: Sequence[str], summaries: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _compute(self, titles: Sequence[str], summaries: Sequence[str]) \
+            -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, str]]]:
+        """Embeddings, scores, chosen codes, and per item the labeling rules that decided codes (with reasons)."""
         assert self.model is not None, "train() first"
         embeddings, x = self.features(titles, summaries, self.model.words)
         learned = {code: clf.predict_proba(x)[:, 1] for code, clf in self.model.classifiers.items() if clf is not None}
         scores = np.zeros((len(titles), len(self.model.codes)), dtype=np.float32)
+        # Every code without a classifier reads the same title signals: extract them once per title.
+        in_title = [self.extractor.signals(t) for t in titles] if len(learned) < len(self.model.codes) else []
         for j, code in enumerate(self.model.codes):
             if code in learned:
                 scores[:, j] = learned[code]
             else:
-                scores[:, j] = [self._fallback(self.extractor.signals(t)[code]) for t in titles]
+                scores[:, j] = [self._fallback(found[code]) for found in in_title]
         thresholds = np.array([self.model.thresholds[c] for c in self.model.codes])
         chosen = scores >= thresholds
         if self.model.relevance is not None:
@@ -192,14 +196,15 @@ class LearnedMatcher:
         # Garland (22-23)" is all a Supreme Court slip opinion says) nor a Visa Bulletin; the rules make these
         # certain and let the rationale say why, instead of "close to 5 labeled REMOVAL items". A precedent's
         # relief type is such a rule too (citations.precedent_reliefs).
-        for row, (title, summary) in enumerate(zip(titles, summaries)):
+        rules = [self._rules(title, summary) for title, summary in zip(titles, summaries)]
+        for row, (title, decided) in enumerate(zip(titles, rules)):
             if is_precedent(title):
                 chosen[row] = False  # a precedent's case types are the rules' alone (citations.precedent_reliefs)
-            for code in self._rules(title, summary):
+            for code in decided:
                 if code in self.model.codes:
                     column = self.model.codes.index(code)
                     scores[row, column], chosen[row, column] = 1.0, True
-        return embeddings, scores, chosen
+        return embeddings, scores, chosen, rules
 
     def _rules(self, title: str, summary: str) -> dict[str, str]:
         """The case types the labeling rules give an item, each with its reason (see citations.title_rules and
@@ -210,16 +215,15 @@ class LearnedMatcher:
         return rules
 
     def predict(self, titles: Sequence[str], summaries: Sequence[str]) -> list[list[Prediction]]:
-        embeddings, scores, chosen = self._compute(titles, summaries)
+        embeddings, scores, chosen, rules = self._compute(titles, summaries)
         similarity = embeddings @ self.model.train_vectors.T if len(self.model.train_vectors) else None
         results = []
         for row, (title, summary) in enumerate(zip(titles, summaries)):
             neighbours = np.argsort(-similarity[row])[:NEIGHBOURS] if similarity is not None else []
             signals = self.extractor.signals(f"{title}\n{summary}")
-            rules = self._rules(title, summary)
             results.append(sorted(
                 (Prediction(code, round(float(scores[row, j]), 3),
-                            self._rationale(code, signals[code], neighbours, rules.get(code)))
+                            self._rationale(code, signals[code], neighbours, rules[row].get(code)))
                  for j, code in enumerate(self.model.codes) if chosen[row, j]),
                 key=lambda p: -p.score))
         return results
