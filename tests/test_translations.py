@@ -8,7 +8,7 @@ import json
 import pytest
 
 from watcher import app as app_module
-from watcher.matching.language import originals, translation_of
+from watcher.matching.language import announced, originals, translation_of
 from watcher.pipeline import run_source
 from watcher.sources.rss import RssSource
 
@@ -46,6 +46,15 @@ def test_originals_prefers_the_untranslated_item_then_the_store_then_the_first_t
     assert originals([urdu, bengali], stored={FINAL.lower()}) == {0: None, 1: None}
     assert originals([urdu, bengali]) == {1: 0}  # the first of the announcement is the one read
     assert originals([english, (PROPOSED, "")]) == {}
+
+
+def test_a_stored_announcement_is_its_original_else_its_first_translation():
+    urdu, bengali = (3, FINAL + " (Urdu)", URDU), (4, FINAL + " (Bengali)", URDU)
+    english, correction = (7, FINAL, ITEMS[FINAL]["description"]), (2, FINAL + " Correction", "")
+    wanted = FINAL.lower()
+    assert announced([wanted], [correction, urdu, bengali, english]) == {wanted: (7, FINAL)}
+    assert announced([wanted], [correction, urdu, bengali]) == {wanted: (3, FINAL + " (Urdu)")}
+    assert announced([wanted], [correction]) == {}
 
 
 # One phrase is enough here: the release names "public charge" once, the keyword matcher's default wants two.

@@ -16,7 +16,7 @@ from . import decide
 from .config import RouteConfig, TargetConfig
 from .errors import FetchError, WatcherError
 from .http import HttpClient
-from .matching.language import originals, translation_of
+from .matching.language import announced, originals, translation_of
 from .matching.matcher import Matcher
 from .models import Decision, Match, Message, SourceRun, Status, TrainingTask
 from .notify.alerts import CONSOLE, compose, message_ref
@@ -155,9 +155,9 @@ def _translations(ctx: Context, decisions: Sequence[Decision]) -> dict[str, Orig
     bases = [translation_of(c.title, c.summary) for c in changed]
     if not any(bases):
         return {}
-    stored = ctx.store.changes.announcements({b.lower() for b in bases if b},
-                                             exclude=[d.previous.change_id for d in decisions
-                                                      if d.previous and d.status is Status.UPDATED])
+    wanted = {b.lower() for b in bases if b}
+    stored = announced(wanted, ctx.store.changes.titled(wanted, exclude=[d.previous.change_id for d in decisions
+                                                                         if d.previous and d.status is Status.UPDATED]))
     found = {}
     for row, original in originals([(c.title, c.summary) for c in changed], stored).items():
         if original is not None:

@@ -9,7 +9,7 @@ hear of the announcement once, not once per language.
 from __future__ import annotations
 
 import re
-from typing import Container, Sequence
+from typing import Container, Iterable, Sequence
 
 # English function words. Dense English legal prose ("Matter of Panin": "A respondent's release from Federal
 # pretrial criminal custody does not preclude...") has few of the commonest ones, so the list is broad; the
@@ -78,4 +78,17 @@ def originals(items: Sequence[tuple[str, str]], stored: Container[str] = ()) -> 
             found[row] = first[key]
         else:
             first[key] = row
+    return found
+
+
+def announced(originals_wanted: Iterable[str], stored: Sequence[tuple[int, str, str]]) -> dict[str, tuple[int, str]]:
+    """For each original title (lowercased), the stored change (id, title) that is that item, else the first of
+    `stored` (id, title, summary rows, oldest first) that is a translation of it."""
+    found: dict[str, tuple[int, str]] = {}
+    for wanted in set(originals_wanted):
+        original = [(i, title) for i, title, _ in stored if title.strip().lower() == wanted]
+        translated = [(i, title) for i, title, summary in stored
+                      if (translation_of(title, summary) or "").lower() == wanted]
+        if original or translated:
+            found[wanted] = (original or translated)[0]
     return found

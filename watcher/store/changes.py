@@ -9,7 +9,6 @@ from typing import Iterable
 from sqlite_utils import Database
 
 from ..decide import docket_key
-from ..matching.language import translation_of
 from ..models import Decision, Match, Status, StoredChange, StoredVersion
 from .timefmt import to_text
 
@@ -83,23 +82,18 @@ class Changes:
         stored = (docket_key(kind, json.loads(facts)) for kind, facts in rows)
         return wanted & {k for k in stored if k}
 
-    def announcements(self, titles: Iterable[str], exclude: Iterable[int] = ()) -> dict[str, tuple[int, str]]:
-        """For each original title (lowercased), the stored change (id, title) that is that item, else the first
-        that is a translation of it (language.translation_of), by any source; `exclude` names changes not to
-        count."""
+    def titled(self, prefixes: Iterable[str], exclude: Iterable[int] = ()) -> list[tuple[int, str, str]]:
+        """Stored changes (id, title, summary), oldest first, whose title may begin with one of these lowercased
+        prefixes: SQLite lowers ASCII only, so the caller makes the exact test. `exclude` names changes to leave
+        out."""
         skip = set(exclude)
-        found: dict[str, tuple[int, str]] = {}
-        for wanted in set(titles):
-            # The prefix narrows the rows (SQLite lowers ASCII only: the exact test is Python's, below).
-            rows = self._db.execute("SELECT id, title, summary FROM changes WHERE lower(substr(title, 1, ?)) = "
-                                    "lower(?) ORDER BY id", [len(wanted), wanted]).fetchall()
-            rows = [r for r in rows if r[0] not in skip]
-            original = [r for r in rows if r[1].strip().lower() == wanted]
-            translated = [r for r in rows if (translation_of(r[1], r[2]) or "").lower() == wanted]
-            if original or translated:
-                change_id, title, _ = (original or translated)[0]
-                found[wanted] = (change_id, title)
-        return found
+        found: dict[int, tuple[int, str, str]] = {}
+        for prefix in set(prefixes):
+            for row in self._db.execute("SELECT id, title, summary FROM changes WHERE lower(substr(title, 1, ?)) = "
+                                        "lower(?)", [len(prefix), prefix]).fetchall():
+                if row[0] not in skip:
+                    found[row[0]] = tuple(row)
+        return [found[k] for k in sorted(found)]
 
     def current_matches(self, change_id: int) -> list[Match]:
         """The matches the change's current version got."""
