@@ -80,6 +80,8 @@ def test_a_precedent_decides_the_relief_its_headnote_names():
     ("60-Day Notice of Proposed Information Collection: Application for Immigrant Visa", True),
     ("Privacy Act of 1974; System of Records", True),
     ("Reducing the Size of the Board of Immigration Appeals", True),
+    ("Matter of Bay Area Legal Services, Inc., 28 I&N Dec. 16 (DIR 2020)", True),  # accreditation, not a case
+    ("Matter of Koat, 28 I&N Dec. 450 (BIA 2022)", False),
     ("Extension and Redesignation of Syria for Temporary Protected Status", False),
 ])
 def test_low_signal_notices(title, expected):
