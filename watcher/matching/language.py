@@ -84,11 +84,11 @@ def originals(items: Sequence[tuple[str, str]], stored: Container[str] = ()) -> 
 def announced(originals_wanted: Iterable[str], stored: Sequence[tuple[int, str, str]]) -> dict[str, tuple[int, str]]:
     """For each original title (lowercased), the stored change (id, title) that is that item, else the first of
     `stored` (id, title, summary rows, oldest first) that is a translation of it."""
+    bases = [(translation_of(title, summary) or "").lower() for _, title, summary in stored]  # once per row
     found: dict[str, tuple[int, str]] = {}
     for wanted in set(originals_wanted):
         original = [(i, title) for i, title, _ in stored if title.strip().lower() == wanted]
-        translated = [(i, title) for i, title, summary in stored
-                      if (translation_of(title, summary) or "").lower() == wanted]
+        translated = [(i, title) for (i, title, _), base in zip(stored, bases) if base == wanted]
         if original or translated:
             found[wanted] = (original or translated)[0]
     return found
