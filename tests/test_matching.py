@@ -75,6 +75,23 @@ def test_a_precedent_decides_the_relief_its_headnote_names():
                              EXTRACTOR.signals("A notice to appear that omits the time is not defective.")) == {}
 
 
+@pytest.mark.parametrize("headnote, relief", [
+    # The marriage-fraud bar on approving a visa petition: a family petition's question.
+    ("A later visa petition is properly denied under section 204(c)(2) of the Immigration and Nationality Act.",
+     "I-130"),
+    # The asylum processing rule's streamlined proceedings after an asylum officer's interview.
+    ("The regulation at 8 C.F.R. § 1240.17 (2024) applies only to respondents first placed in expedited removal.",
+     "ASYLUM"),
+    ("A refugee who adjusted under section 209 of the Immigration and Nationality Act is not barred.", "I-485"),
+    ("A petitioner under section 101(a)(15)(U) of the Immigration and Nationality Act may seek a continuance.",
+     "HUMANITARIAN-UTV"),
+    ("The amounts under section 286(u) of the Immigration and Nationality Act are set by statute.", "FEES"),
+])
+def test_the_provisions_that_govern_a_case_type_name_a_precedents_relief(headnote, relief):
+    title = "Matter of Q-R-, 29 I&N Dec. 12 (BIA 2025)"
+    assert relief in precedent_reliefs(title, EXTRACTOR.signals(f"{title}\n{headnote}"))
+
+
 @pytest.mark.parametrize("title, expected", [
     ("Agency Information Collection Activities; Extension, Without Change: Petition for Alien Fiance(e)", True),
     ("60-Day Notice of Proposed Information Collection: Application for Immigrant Visa", True),
