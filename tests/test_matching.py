@@ -83,11 +83,14 @@ def test_a_precedent_decides_the_relief_its_headnote_names():
     ("The regulation at 8 C.F.R. § 1240.17 (2024) applies only to respondents first placed in expedited removal.",
      "ASYLUM"),
     ("A refugee who adjusted under section 209 of the Immigration and Nationality Act is not barred.", "I-485"),
+    ("An exemption under section 212(d)(3)(B)(i) of the Immigration and Nationality Act is discretionary.", "ASYLUM"),
+    ("SIJ petitioners who were abused by a parent may apply.", "I-485"),
+    ("An employer's ability to pay the proffered wage is shown by its tax returns.", "PERM-I-140"),
     ("A petitioner under section 101(a)(15)(U) of the Immigration and Nationality Act may seek a continuance.",
      "HUMANITARIAN-UTV"),
     ("The amounts under section 286(u) of the Immigration and Nationality Act are set by statute.", "FEES"),
 ])
-def test_the_provisions_that_govern_a_case_type_name_a_precedents_relief(headnote, relief):
+def test_a_headnote_citing_a_types_provision_or_naming_its_program_decides_the_relief(headnote, relief):
     title = "Matter of Q-R-, 29 I&N Dec. 12 (BIA 2025)"
     assert relief in precedent_reliefs(title, EXTRACTOR.signals(f"{title}\n{headnote}"))
 
