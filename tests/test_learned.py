@@ -155,6 +155,17 @@ def test_rulings_and_bulletins_known_by_their_titles(matcher):
                        "United States v. Texas (22-58)"}
 
 
+def test_a_translation_is_read_by_its_english_title_alone(matcher):
+    # The model reads a translation by its English title; its foreign words (the training split holds Spanish
+    # translations, so some are in the vocabulary) must not pull it toward whatever else was in Spanish.
+    spanish = "Información importante acerca de cómo trabajar legalmente en Estados Unidos"
+    assert matcher.model.words.transform([spanish]).nnz > 0
+    title = "Important Information About Working Legally in the United States (Español)"
+    _, with_summary = matcher.features([title], [spanish], matcher.model.words)
+    _, title_only = matcher.features([title], [""], matcher.model.words)
+    assert (with_summary != title_only).nnz == 0
+
+
 def test_embeddings_are_cached_so_no_text_is_embedded_twice(matcher, cache_store):
     encoder = Encoder(cache=cache_store.embeddings)
     calls = []
