@@ -8,7 +8,7 @@ from watcher import config
 from watcher.errors import ConfigError, InputError
 from watcher.matching.caseload import parse_caseload
 from watcher.matching.citations import (SignalExtractor, cfr_cites, ina_cites, is_paperwork, is_precedent,
-                                        is_removal_review, precedent_reliefs, title_rules)
+                                        is_removal_review, precedent_reliefs, title_rules, usc_cites)
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import Counts, Interval, Report, TriggerWords, bootstrap, render_table, score
 from watcher.matching.language import is_english
@@ -50,6 +50,18 @@ def test_ina_cites_as_precedents_and_rules_write_them():
     assert ina_cites(text) == ["INA 212(a)(6)(C)(i)", "INA 101(a)(48)(A)(i)"]
     assert EXTRACTOR.signals("the bar under section 241(b)(3)(B)(ii) of the INA")["ASYLUM"].cites == \
         ("INA 241(b)(3)(B)(ii)",)
+
+
+def test_the_act_cited_by_its_place_in_the_us_code():
+    # How the Attorney General and the courts often cite it: Title 8 sections, alone or in a list.
+    text = ("persecution under 8 U.S.C. §§ 1101(a)(42)(A), 1158(b)(1)(B)(i); "
+            "not 18 U.S.C. § 922(d) nor 8 U.S.C. § 1367")
+    assert usc_cites(text) == ["INA 101(a)(42)(A)", "INA 208(b)(1)(B)(i)"]
+    assert usc_cites("8 USC 1229b(b)(1) and 1186a(c)(4)") == ["INA 240A(b)(1)", "INA 216(c)(4)"]
+    found = EXTRACTOR.signals("a later petition is barred by 8 U.S.C. § 1154(c)")
+    assert found["I-130"].cites == ("INA 204(c)",)
+    both = EXTRACTOR.signals("section 204(c) of the Immigration and Nationality Act, 8 U.S.C. § 1154(c)")
+    assert both["I-130"].cites == ("INA 204(c)",)  # one provision, counted once
 
 
 def test_a_cite_counts_only_for_the_provision_it_falls_under():
