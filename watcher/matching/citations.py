@@ -37,9 +37,10 @@ _USC_TO_INA = {
     "1356": "286", "1421": "310", "1423": "312", "1427": "316", "1430": "319", "1431": "320", "1433": "322",
     "1439": "328", "1440": "329", "1445": "334", "1446": "335", "1448": "337",
 }
-_USC_SECTION = r"(\d{4}[a-z]?)((?:\([A-Za-z0-9]+\))*)"
-_USC = re.compile(r"(?<!\d)8\s*U\.?\s?S\.?\s?C\.?\s*(?:§§?\s*|sec(?:tions?|s?\.)\s*)?" + _USC_SECTION +
-                  r"((?:,?\s+(?:and\s+)?" + _USC_SECTION + r")*)")
+# A run of cites ("8 U.S.C. §§ 1101(a)(42)(A), 1158(b)(1)"), then each section of the run with its paragraphs.
+_USC_SECTION = re.compile(r"(\d{4}[a-z]?)((?:\([A-Za-z0-9]+\))*)")
+_USC = re.compile(r"(?<!\d)8\s*U\.?\s?S\.?\s?C\.?\s*(?:§§?\s*|sec(?:tions?|s?\.)\s*)?" + _USC_SECTION.pattern +
+                  r"(?:,?\s+(?:and\s+)?" + _USC_SECTION.pattern + r")*")
 # EOIR and the Federal Register write "Form I‑751" with a non-breaking hyphen; a form number must still match.
 _HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2212": "-"})
 
@@ -155,12 +156,8 @@ def ina_cites(text: str) -> list[str]:
 def usc_cites(text: str) -> list[str]:
     """Title 8 U.S. Code cites of the Act, as the INA sections they are ("8 U.S.C. § 1154(c)" is "INA 204(c)");
     sections outside the table above are left out."""
-    found = []
-    for first, first_tail, more, *_ in _USC.findall(text):
-        for section, tail in [(first, first_tail)] + re.findall(_USC_SECTION, more):
-            if section in _USC_TO_INA:
-                found.append(f"INA {_USC_TO_INA[section]}{tail}")
-    return found
+    return [f"INA {_USC_TO_INA[section]}{tail}" for run in _USC.finditer(text)
+            for section, tail in _USC_SECTION.findall(run.group()) if section in _USC_TO_INA]
 
 
 def governs(provision: str, cite: str) -> bool:
