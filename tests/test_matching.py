@@ -101,10 +101,21 @@ def test_a_precedent_decides_the_relief_its_headnote_names():
     ("A petitioner under section 101(a)(15)(U) of the Immigration and Nationality Act may seek a continuance.",
      "HUMANITARIAN-UTV"),
     ("The amounts under section 286(u) of the Immigration and Nationality Act are set by statute.", "FEES"),
+    # INA 216(c)'s own words for removing conditions on residence.
+    ("Fraud at the interview to remove the conditional basis of her status may be weighed.", "I-751"),
 ])
 def test_a_headnote_citing_a_types_provision_or_naming_its_program_decides_the_relief(headnote, relief):
     title = "Matter of Q-R-, 29 I&N Dec. 12 (BIA 2025)"
     assert relief in precedent_reliefs(title, EXTRACTOR.signals(f"{title}\n{headnote}"))
+
+
+def test_a_precedent_does_not_decide_what_no_immigration_judge_grants():
+    title = "Matter of Q-R-, 29 I&N Dec. 12 (BIA 2025)"
+    headnote = ("Release on conditional parole under section 236(a) is distinct from humanitarian parole under "
+                "section 212(d)(5)(A), and does not make the respondent eligible for adjustment of status.")
+    signals = EXTRACTOR.signals(f"{title}\n{headnote}")
+    assert signals["PAROLE"].any  # the headnote names parole ...
+    assert set(precedent_reliefs(title, signals)) == {"I-485"}  # ... but decides adjustment, not a parole
 
 
 @pytest.mark.parametrize("title, expected", [
