@@ -101,6 +101,7 @@ def test_a_precedent_decides_the_relief_its_headnote_names():
     ("A petitioner under section 101(a)(15)(U) of the Immigration and Nationality Act may seek a continuance.",
      "HUMANITARIAN-UTV"),
     ("The amounts under section 286(u) of the Immigration and Nationality Act are set by statute.", "FEES"),
+    ("A family-based immigrant visa petition may be revoked for good and sufficient cause.", "I-130"),
     # INA 216(c)'s own words for removing conditions on residence.
     ("Fraud at the interview to remove the conditional basis of her status may be weighed.", "I-751"),
 ])
