@@ -123,6 +123,14 @@ def title_rules(title: str) -> dict[str, str]:
     return {}
 
 
+# What an immigration judge has no authority to grant, so no BIA or AG precedent decides it: parole is DHS's alone
+# (INA 212(d)(5)), a visa the consul's, deferred action for childhood arrivals DHS's. A headnote naming one
+# ("terminates a grant of parole", "conditional parole ... is distinct from humanitarian parole") decides
+# removability or another relief. On the training split the rule gave one such type, PAROLE to Matter of
+# Arambula-Bravo (a notice to appear ends parole), which is labeled REMOVAL alone.
+_NOT_DECIDED_IN_COURT = frozenset({"PAROLE", "CONSULAR", "DACA"})
+
+
 def precedent_reliefs(title: str, signals: dict[str, "CodeSignals"]) -> dict[str, str]:
     """LABELING.md makes a BIA or Attorney General precedent REMOVAL "plus the relief type [it decides]"; the
     relief a precedent decides is the one its headnote names ("particular social group", "Form I-751").
@@ -142,15 +150,8 @@ def precedent_reliefs(title: str, signals: dict[str, "CodeSignals"]) -> dict[str
     if not is_precedent(title):
         return {}
     return {code: "a BIA or Attorney General precedent: REMOVAL plus the relief it decides (LABELING.md)"
-            for code, found in signals.items() if found.any and code != "REMOVAL" and code not in _NOT_DECIDED_IN_COURT}
-
-
-# What an immigration judge has no authority to grant, so no BIA or AG precedent decides it: parole is DHS's alone
-# (INA 212(d)(5)), a visa the consul's, deferred action for childhood arrivals DHS's. A headnote naming one
-# ("terminates a grant of parole", "conditional parole ... is distinct from humanitarian parole") decides
-# removability or another relief. On the training split the rule gave one such type, PAROLE to Matter of
-# Arambula-Bravo (a notice to appear ends parole), which is labeled REMOVAL alone.
-_NOT_DECIDED_IN_COURT = frozenset({"PAROLE", "CONSULAR", "DACA"})
+            for code, found in signals.items()
+            if found.any and code != "REMOVAL" and code not in _NOT_DECIDED_IN_COURT}
 
 
 def cfr_cites(text: str) -> list[str]:
