@@ -15,7 +15,7 @@ from pathlib import Path
 from watcher import config as config_module
 from watcher.matching.citations import SignalExtractor
 from watcher.matching.encoder import Encoder
-from watcher.matching.learned import DEFAULT_LABELS, LearnedMatcher, embedding_text, load_labeled
+from watcher.matching.learned import DEFAULT_LABELS, LearnedMatcher, load_labeled, read_texts
 from watcher.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,7 +50,7 @@ def measure() -> list[tuple[str, str]]:
         train_s = time.perf_counter() - start
 
         raw = Encoder()  # no cache: the model's own speed on the same texts
-        texts = [embedding_text(t, s) for t, s in items]
+        texts = read_texts(titles, summaries)  # what classify reads of each item
         fresh = LearnedMatcher(Encoder(), SignalExtractor(cfg.case_types))  # uncached: classify embeds everything
         fresh.model = learned.model
         fresh.encoder._model = raw.model
