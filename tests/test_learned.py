@@ -99,6 +99,32 @@ def test_rationale_names_signals_and_neighbours(matcher):
     assert "cites Form I-765" in i765.rationale and "labeled I-765 item" in i765.rationale
 
 
+def test_a_title_naming_a_types_form_is_news_for_that_type(matcher):
+    # L-1's labeled examples never name its blanket petition; the classifier alone scores this 0.08.
+    title = "USCIS Updates Receipts Process for Form I-129S"
+    summary = ("USCIS today announced changes to the way we issue receipts for L-1 nonimmigrant intracompany "
+               "transferees under a previously approved blanket L petition.")
+    l1 = predicted(matcher, title, summary)["L-1"]
+    assert l1.score >= 0.9 and "cites Form I-129S" in l1.rationale
+    # Not for a paperwork notice on the form, nor for a form merely named in the text.
+    assert predicted(matcher, "Agency Information Collection Activities; Extension, Without Change: Form I-129S",
+                     "The information collection is used to process blanket L petitions.") == {}
+    with_the_form_in_the_text = predicted(matcher, "USCIS Updates Receipts Process", f"{summary} Form I-129S.")
+    assert with_the_form_in_the_text.get("L-1") is None or with_the_form_in_the_text["L-1"].score < 0.9
+
+
+def test_what_the_labeling_keeps_out_of_the_taxonomy(matcher):
+    # The Board of Alien Labor Certification Appeals reviews H-2B certifications too; the classifier alone gives
+    # this H-2B rule PERM-I-140 at 0.95.
+    from .test_matching import H2B_REVIEW
+    assert predicted(matcher, "Discretionary Review by the Secretary of Labor", H2B_REVIEW) == {}
+    # A proclamation on nonimmigrants is not immigrant-visa processing (the classifier alone: CONSULAR at 1.0).
+    title = ("Suspension of Entry as Nonimmigrants of Certain Additional Persons Who Pose a Risk of Transmitting "
+             "Coronavirus Disease 2019")
+    assert "CONSULAR" not in predicted(matcher, title, "No summary provided.")
+    assert "CONSULAR" in predicted(matcher, title.replace("as Nonimmigrants", "as Immigrants"), "No summary provided.")
+
+
 def test_a_precedent_decision_is_always_removal(matcher):
     # A headnote on investor source of funds reads like EB-5 policy; LABELING.md still makes the decision REMOVAL,
     # with certainty and a reason an attorney can read (the classifier alone scores 0.992, from the citation).

@@ -8,7 +8,8 @@ from watcher import config
 from watcher.errors import ConfigError, InputError
 from watcher.matching.caseload import parse_caseload
 from watcher.matching.citations import (SignalExtractor, cfr_cites, ina_cites, is_paperwork, is_precedent,
-                                        is_removal_review, precedent_reliefs, title_rules, usc_cites)
+                                        is_removal_review, nonimmigrants_only, precedent_reliefs,
+                                        temporary_workers_only, title_rules, usc_cites)
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import Counts, Interval, Report, TriggerWords, bootstrap, render_table, score
 from watcher.matching.language import is_english
@@ -164,6 +165,37 @@ def test_rules_of_the_labeling_read_from_a_title():
     assert set(title_rules("Matter of Koat, 28 I&N Dec. 450 (BIA 2022)")) == {"REMOVAL"}
     assert "INA 242(b)(3)(A)" in title_rules("Pugin v. Garland (22-23)")["REMOVAL"]
     assert title_rules("USCIS Updates Naturalization Civics Test") == {}
+
+
+H2B_REVIEW = ("The Department of Homeland Security and the Department of Labor (DOL) are jointly issuing this direct "
+              "final rule to extend DOL's recently established system of discretionary Secretary of Labor review to "
+              "H-2B temporary labor certification cases (H-2B cases) pending before or decided by the Department of "
+              "Labor's Board of Alien Labor Certification Appeals.")
+
+
+@pytest.mark.parametrize("text, expected", [
+    (f"Discretionary Review by the Secretary of Labor\n{H2B_REVIEW}", True),    # BALCA is PERM's word, and H-2B's
+    ("H\u20112A wage rates for 2026: prevailing wage determinations by state", True),
+    ("Filing Location Change for H-2A, H-2B, CNMI-related Form I-129 Petitions", False),  # Form I-129: H-1B's too
+    ("PERM labor certification and H-2B prevailing wage rules, jointly", False),
+    ("Discretionary Review by the Secretary of Labor of PERM appeals to the Board of Alien Labor Certification "
+     "Appeals", False),                                                          # no temporary program named
+    ("H-2BX pilot for seasonal workers", False),
+])
+def test_the_h2_temporary_worker_programs_are_outside_the_taxonomy(text, expected):
+    assert temporary_workers_only(text, EXTRACTOR.signals(text)) is expected
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("Suspension of Entry as Nonimmigrants of Certain Additional Persons Who Pose a Risk of Transmitting "
+     "Coronavirus Disease 2019", True),
+    ("Visa Bond Pilot Program for Certain Non-Immigrant Visitors", True),
+    ("Visas: Nonimmigrant Visas; Immigrant Visas", False),
+    ("Suspension of Entry of Immigrants Who Present a Risk to the U.S. Labor Market", False),
+    ("Visas: Procedures for Issuing Visas", False),
+])
+def test_a_title_about_nonimmigrants_alone(title, expected):
+    assert nonimmigrants_only(title) is expected
 
 
 def test_translations_are_embedded_from_the_english_title():

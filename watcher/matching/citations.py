@@ -154,6 +154,37 @@ def precedent_reliefs(title: str, signals: dict[str, "CodeSignals"]) -> dict[str
             if found.any and code != "REMOVAL" and code not in _NOT_DECIDED_IN_COURT}
 
 
+# LABELING.md leaves the H-2A and H-2B temporary worker programs outside the taxonomy (their fees "get no code").
+# Their rules share words with PERM: the Board of Alien Labor Certification Appeals reviews H-2B certifications too,
+# and H-2B jobs have prevailing wages (Form ETA-9141). Those words alone do not make an item about PERM.
+_TEMPORARY_WORKERS = re.compile(r"(?<![\w-])H-2[AB](?![\w-])|temporary labor certification", re.IGNORECASE)
+_SHARED_WITH_TEMPORARY_WORKERS = frozenset({"Board of Alien Labor Certification Appeals", "prevailing wage",
+                                            "ETA-9141"})
+
+
+def temporary_workers_only(text: str, signals: dict[str, "CodeSignals"]) -> bool:
+    """An item about the H-2A or H-2B programs that names no case type of the taxonomy by form or phrase.
+
+    Every one of the 88 labeled items that names H-2A, H-2B or a temporary labor certification has no code; 85
+    of them name no other type. The classifier learns most of that, but it gave PERM-I-140 to the three
+    validation-split rules on the Secretary of Labor's review of H-2B appeals, which name the Board of Alien Labor
+    Certification Appeals.
+    """
+    if not _TEMPORARY_WORKERS.search(plain_hyphens(text)):
+        return False
+    return not any(set(found.forms + found.keywords) - _SHARED_WITH_TEMPORARY_WORKERS for found in signals.values())
+
+
+_NONIMMIGRANT = re.compile(r"\bnon-?immigrants?\b", re.IGNORECASE)
+_IMMIGRANT = re.compile(r"(?<![\w-])immigrants?\b", re.IGNORECASE)
+
+
+def nonimmigrants_only(title: str) -> bool:
+    """A title about nonimmigrants and not immigrants: LABELING.md makes CONSULAR "immigrant visas only"
+    ("nonimmigrant visa stamping, visa bonds and B-visa rules are not CONSULAR")."""
+    return bool(_NONIMMIGRANT.search(title)) and not _IMMIGRANT.search(title)
+
+
 def cfr_cites(text: str) -> list[str]:
     return [f"{title} CFR {part}" for title, part in _CFR.findall(text)]
 

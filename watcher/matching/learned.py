@@ -24,7 +24,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
 from ..errors import InputError
-from .citations import SignalExtractor, is_paperwork, is_precedent, precedent_reliefs, title_rules
+from .citations import (SignalExtractor, is_paperwork, is_precedent, nonimmigrants_only, precedent_reliefs,
+                        temporary_workers_only, title_rules)
 from .encoder import Encoder
 from .language import is_english
 
@@ -36,6 +37,7 @@ TRAIN_JOBS = 2          # threads fitting case types at once (the machine this s
 TOKEN_PATTERN = r"(?u)\b\w[\w.-]*\w\b|\b\w\b"
 THRESHOLDS = np.round(np.arange(0.10, 0.91, 0.05), 2)
 NEIGHBOURS = 5
+TITLE_FORM_SCORE = 0.9  # an item titled by a type's form: the score a type without a classifier gives it too
 # Below this chance that an item matters to any case type, it gets none (see fit_relevance). Grouped 5-fold
 # cross-validation on the training split, 6 fold seeds: 0.25 to 0.40 tie; 0.3 has the best worst seed.
 RELEVANCE_FLOOR = 0.3
@@ -178,8 +180,7 @@ class LearnedMatcher:
         embeddings, x = self.features(titles, summaries, self.model.words)
         learned = {code: clf.predict_proba(x)[:, 1] for code, clf in self.model.classifiers.items() if clf is not None}
         scores = np.zeros((len(titles), len(self.model.codes)), dtype=np.float32)
-        # Every code without a classifier reads the same title signals: extract them once per title.
-        in_title = [self.extractor.signals(t) for t in titles] if len(learned) < len(self.model.codes) else []
+        in_title = [self.extractor.signals(t) for t in titles]
         for j, code in enumerate(self.model.codes):
             if code in learned:
                 scores[:, j] = learned[code]
@@ -187,9 +188,20 @@ class LearnedMatcher:
                 scores[:, j] = [self._fallback(found[code]) for found in in_title]
         thresholds = np.array([self.model.thresholds[c] for c in self.model.codes])
         chosen = scores >= thresholds
+        # An item that matters to some case type and is no paperwork notice (LABELING.md: no code).
+        kept = ~np.array([is_paperwork(t, s) for t, s in zip(titles, summaries)], dtype=bool)
         if self.model.relevance is not None:
-            chosen[self.model.relevance.predict_proba(x)[:, 1] < RELEVANCE_FLOOR] = False
-        chosen[[is_paperwork(t, s) for t, s in zip(titles, summaries)]] = False  # LABELING.md: no code
+            kept &= self.model.relevance.predict_proba(x)[:, 1] >= RELEVANCE_FLOOR
+        chosen &= kept[:, None]
+        # Such an item titled by a type's form ("USCIS Updates Receipts Process for Form I-129S") is news about
+        # that filing, as it is for a type with too few examples to learn from (_fallback). The classifier can
+        # miss it when its few examples say otherwise: L-1's never named the blanket petition.
+        named = np.array([[bool(found[code].forms) for code in self.model.codes] for found in in_title],
+                         dtype=bool).reshape(len(titles), len(self.model.codes))
+        by_form = named & kept[:, None] & ~chosen
+        scores[by_form] = np.maximum(scores[by_form], TITLE_FORM_SCORE)
+        chosen |= by_form
+        self._exclude(titles, summaries, chosen)
         # Rules of the labeling, not guesses. The classifier already finds every precedent of the training split
         # (cross-validated, from the citation in the title), but it has never seen a court's caption ("Pugin v.
         # Garland (22-23)" is all a Supreme Court slip opinion says) nor a Visa Bulletin; the rules make these
@@ -204,6 +216,17 @@ class LearnedMatcher:
                     column = self.model.codes.index(code)
                     scores[row, column], chosen[row, column] = 1.0, True
         return embeddings, scores, chosen, rules
+
+    def _exclude(self, titles: Sequence[str], summaries: Sequence[str], chosen: np.ndarray) -> None:
+        """What LABELING.md keeps out of the taxonomy: the H-2 temporary worker programs, and nonimmigrant
+        visas from CONSULAR."""
+        consular = self.model.codes.index("CONSULAR") if "CONSULAR" in self.model.codes else None
+        for row, (title, summary) in enumerate(zip(titles, summaries)):
+            text = f"{title}\n{summary}"
+            if temporary_workers_only(text, self.extractor.signals(text)):
+                chosen[row] = False
+            elif consular is not None and nonimmigrants_only(title):
+                chosen[row, consular] = False
 
     def _rules(self, title: str, summary: str) -> dict[str, str]:
         """The case types the labeling rules give an item, each with its reason (see citations.title_rules and
@@ -231,7 +254,7 @@ class LearnedMatcher:
     def _fallback(title_signals) -> float:
         # Too few labeled examples to learn from: the title naming the case type (its form or a defining
         # phrase) is the evidence; a mention deep in the text is not.
-        return 0.9 if title_signals.forms or title_signals.keywords else 0.0
+        return TITLE_FORM_SCORE if title_signals.forms or title_signals.keywords else 0.0
 
     def _rationale(self, code, signals, neighbours, rule: str | None) -> str:
         parts = [rule] if rule else []
