@@ -50,12 +50,14 @@ def predicted_codes(matcher, items):
     return [{c for c, p in zip(CODES, row) if p} for row in chosen]
 
 
-def test_beats_trigger_words_by_a_tenth_on_the_validation_split(matcher):
+def test_meets_the_bar_and_beats_trigger_words_on_the_validation_split(matcher):
     gold = [set(i.case_types) for i in VALIDATION]
     ours = score("matcher", gold, predicted_codes(matcher, VALIDATION), CODES)
     trigger = score("trigger", gold, TriggerWords(CASE_TYPES).predict(VALIDATION), CODES)
     assert ours.micro.f1 >= trigger.micro.f1 + 0.10
     assert ours.micro.precision >= 0.85  # few alerts, all relevant: precision is the attorney's first need
+    # Issue 4's bar on this split (`watcher eval` prints the same figures: 0.857 and 0.801).
+    assert ours.micro.f1 >= 0.85 and ours.macro_f1 >= 0.80
 
 
 @pytest.mark.parametrize("title, summary, expected", [
