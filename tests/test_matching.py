@@ -198,6 +198,14 @@ def test_a_title_about_nonimmigrants_alone(title, expected):
     assert nonimmigrants_only(title) is expected
 
 
+def test_signals_of_a_text_are_read_once_and_shared_read_only():
+    text = "USCIS Updates Receipts Process for Form I-129S"
+    found = EXTRACTOR.signals(text)
+    assert EXTRACTOR.signals(text) is found and found["L-1"].forms == ("I-129S",)
+    with pytest.raises(TypeError):
+        found["L-1"] = found["H-1B"]  # one caller cannot change what the next one reads
+
+
 def test_translations_are_embedded_from_the_english_title():
     assert embedding_text("Title (Russian)", "ВАЖНАЯ ИНФОРМАЦИЯ О ЛЕГАЛЬНОМ ТРУДОУСТРОЙСТВЕ В СОЕДИНЕННЫХ ШТАТАХ") == "Title (Russian)"
     assert embedding_text("Title", "USCIS is extending the validity of the cards for the beneficiaries.") == \

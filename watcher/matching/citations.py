@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -131,7 +133,7 @@ def title_rules(title: str) -> dict[str, str]:
 _NOT_DECIDED_IN_COURT = frozenset({"PAROLE", "CONSULAR", "DACA"})
 
 
-def precedent_reliefs(title: str, signals: dict[str, "CodeSignals"]) -> dict[str, str]:
+def precedent_reliefs(title: str, signals: Mapping[str, "CodeSignals"]) -> dict[str, str]:
     """LABELING.md makes a BIA or Attorney General precedent REMOVAL "plus the relief type [it decides]"; the
     relief a precedent decides is the one its headnote names ("particular social group", "Form I-751").
 
@@ -162,7 +164,7 @@ _SHARED_WITH_TEMPORARY_WORKERS = frozenset({"Board of Alien Labor Certification 
                                             "ETA-9141"})
 
 
-def temporary_workers_only(text: str, signals: dict[str, "CodeSignals"]) -> bool:
+def temporary_workers_only(text: str, signals: Mapping[str, "CodeSignals"]) -> bool:
     """An item about the H-2A or H-2B programs that names no case type of the taxonomy by form or phrase.
 
     Every one of the 88 labeled items that names H-2A, H-2B or a temporary labor certification has no code; 85
@@ -235,8 +237,15 @@ class SignalExtractor:
         self._rules = [([(f, f.lower(), phrase(f)) for f in c.forms],
                         [(k, k.lower(), phrase(k, plural=True)) for k in c.keywords],
                         [c.split(" (")[0] for c in c.cfr]) for c in case_types]
+        # One prediction reads an item's title and text for the features, the labeling rules and the rationale:
+        # remembered, each is read once. Enough entries for a batch of 2,000 items, a few MiB.
+        self._read = lru_cache(maxsize=4096)(self._signals)
 
-    def signals(self, text: str) -> dict[str, CodeSignals]:
+    def signals(self, text: str) -> Mapping[str, CodeSignals]:
+        """Per case type, its forms, keywords and governing cites found in the text (shared: read-only)."""
+        return self._read(text)
+
+    def _signals(self, text: str) -> Mapping[str, CodeSignals]:
         text = plain_hyphens(text)
         cites = list(dict.fromkeys(cfr_cites(text) + ina_cites(text) + usc_cites(text)))  # a headnote gives both
         # Most phrases are absent from most texts: a substring test rules them out before the (boundary-aware,
@@ -248,7 +257,7 @@ class SignalExtractor:
             out[code] = CodeSignals(tuple(f for f, low, p in forms if low in lowered and p.search(text)),
                                     tuple(k for k, low, p in keywords if low in lowered and p.search(text)),
                                     hit_cites)
-        return out
+        return MappingProxyType(out)
 
     def vector(self, title: str, summary: str) -> np.ndarray:
         """Per code: form cited in the title, form cited anywhere, keyword count (capped), CFR/INA cite; plus
