@@ -2,8 +2,7 @@
 
 This is how the matcher's settings (REGULARIZATION, WORD_WEIGHT, MIN_POSITIVES, the threshold rule) are
 chosen, so the validation split stays a test those settings never saw (README says which labeling rules it did
-inform). Folds keep an item's title group
-(translations, series) together, as new items arrive in the service.
+inform). Folds keep an item's title group (translations, series) together, as new items arrive in the service.
 
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/crossval.py [--seeds 6] [--db var/cv.db] [--fraction 1.0]
 

@@ -23,6 +23,7 @@ from watcher.sources.courts import ScotusSource
 from watcher.store import Store
 
 from .conftest import REPO, SHARED
+from .test_matching import H2B_REVIEW
 
 CASE_TYPES = config.load(REPO / "config").case_types
 CODES = [c.code for c in CASE_TYPES]
@@ -118,7 +119,6 @@ def test_a_title_naming_a_types_form_is_news_for_that_type(matcher):
 def test_what_the_labeling_keeps_out_of_the_taxonomy(matcher):
     # The Board of Alien Labor Certification Appeals reviews H-2B certifications too; the classifier alone gives
     # this H-2B rule PERM-I-140 at 0.95.
-    from .test_matching import H2B_REVIEW
     assert predicted(matcher, "Discretionary Review by the Secretary of Labor", H2B_REVIEW) == {}
     # A proclamation on nonimmigrants is not immigrant-visa processing (the classifier alone: CONSULAR at 1.0).
     title = ("Suspension of Entry as Nonimmigrants of Certain Additional Persons Who Pose a Risk of Transmitting "
