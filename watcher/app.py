@@ -17,6 +17,7 @@ from .matching.citations import SignalExtractor
 from .matching.encoder import OFFICIAL_SHA256, Encoder
 from .matching.learned import DEFAULT_LABELS, LabeledItem, LearnedMatcher, load_labeled
 from .matching.matcher import EmbeddingMatcher, KeywordMatcher, training_items
+from .matching.relations import Relations
 from .notify.dispatch import Dispatcher, build_targets
 from .pipeline import Context
 from .sources.base import Source, build, load_kinds
@@ -64,7 +65,7 @@ def build_matcher(config: Config, store: Store):
 def build_learned(config: Config, store: Store | None) -> LearnedMatcher:
     encoder = Encoder(config.matching.model_path, config.matching.model_sha256 or OFFICIAL_SHA256,
                       cache=store.embeddings if store else None)
-    return LearnedMatcher(encoder, SignalExtractor(config.case_types))
+    return LearnedMatcher(encoder, SignalExtractor(config.case_types), Relations(config.relations))
 
 
 def labeled_items(config: Config) -> list[LabeledItem]:

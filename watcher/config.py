@@ -61,6 +61,28 @@ class CaseType:
 
 
 @dataclass(frozen=True)
+class Relation:
+    """When the item already has one of `when` (or always, if empty) and its text matches, add `reaches`.
+
+    `requires` is a list of phrase groups: every group must have one phrase in the text. `excludes` phrases
+    must all be absent. With `named_only`, a relation reaches only the types of `reaches` that the text itself
+    names (by form or phrase), or all of them when it names none ("Form I-129" as a whole reaches H-1B, L-1 and
+    O-1; "premium processing for H-1B" reaches H-1B). `drops` removes codes instead (a Board decision on a visa
+    petition is not REMOVAL).
+    """
+
+    name: str
+    why: str
+    reaches: tuple[str, ...] = ()
+    drops: tuple[str, ...] = ()
+    when: tuple[str, ...] = ()
+    requires: tuple[tuple[str, ...], ...] = ()
+    excludes: tuple[str, ...] = ()
+    title_only: bool = False
+    named_only: bool = False
+
+
+@dataclass(frozen=True)
 class HttpSettings:
     user_agent: str
     connect_timeout: float = 10.0
@@ -133,6 +155,7 @@ class Config:
     ops_tags: tuple[str, ...] = ()  # targets with these tags hear about source health and dead letters
     training: TrainingSettings = TrainingSettings()
     agenda: AgendaSettings = AgendaSettings()
+    relations: tuple[Relation, ...] = ()  # case_types.toml [[relation]]: who else a change reaches
 
     def ops_targets(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.targets if set(t.tags) & set(self.ops_tags))
@@ -299,9 +322,9 @@ def check_source_url(url: str, http: HttpSettings, where: str) -> None:
         raise ConfigError(f"{where}: host '{parts.hostname}' is not in watcher.toml http.allowed_hosts")
 
 
-def _load_case_types(directory: Path) -> tuple[CaseType, ...]:
+def _load_case_types(directory: Path) -> tuple[tuple[CaseType, ...], tuple[Relation, ...]]:
     root = read_toml(directory / "case_types.toml")
-    root.allow("case_type")
+    root.allow("case_type", "relation")
     types: list[CaseType] = []
     for c in root.items("case_type"):
         c.allow("code", "name", "description", "forms", "keywords", "cfr", "policy_manual")
@@ -317,7 +340,46 @@ def _load_case_types(directory: Path) -> tuple[CaseType, ...]:
                               keywords=c.strings("keywords"), cfr=c.strings("cfr"), policy_manual=manual))
     if not types:
         raise root.error("defines no case_type")
-    return tuple(types)
+    return tuple(types), _load_relations(root, {t.code for t in types})
+
+
+def _load_relations(root: Section, codes: set[str]) -> tuple[Relation, ...]:
+    """The firm's cross-cutting relations (matching/relations.py): every code known, every phrase non-empty."""
+    relations: list[Relation] = []
+    for r in root.items("relation"):
+        r.allow("name", "why", "reaches", "drops", "when", "requires", "excludes", "title_only", "named_only")
+        name = r.text("name", required=True)
+        if any(x.name == name for x in relations):
+            raise r.error(f"duplicate name '{name}'", "name")
+        for key in ("reaches", "drops", "when"):
+            for code in r.strings(key):
+                if code not in codes and not (key == "drops" and code == "*"):
+                    raise r.error(f"unknown case type '{code}' (see case_type codes above)", key)
+        relation = Relation(name=name, why=r.text("why", required=True), reaches=r.strings("reaches"),
+                            drops=r.strings("drops"), when=r.strings("when"), requires=_phrase_groups(r),
+                            excludes=r.strings("excludes"), title_only=r.get("title_only", bool, False),
+                            named_only=r.get("named_only", bool, False))
+        if not relation.reaches and not relation.drops:
+            raise r.error("needs reaches or drops (what the relation changes)")
+        if not relation.when and not relation.requires:
+            raise r.error("needs when or requires (a relation that always fires would tag every item)")
+        relations.append(relation)
+    return tuple(relations)
+
+
+def _phrase_groups(section: Section) -> tuple[tuple[str, ...], ...]:
+    """`requires = [["premium processing"], ["Form I-129", "I-129"]]`: each inner list is a set of alternatives,
+    and every one of the lists must match."""
+    groups = section.get("requires", list, [])
+    out = []
+    for i, group in enumerate(groups):
+        if not isinstance(group, list) or not group:
+            raise section.error(f"[{i}] must be a non-empty list of phrases (alternatives)", "requires")
+        for j, value in enumerate(group):
+            if not isinstance(value, str) or not value.strip():
+                raise section.error(f"[{i}][{j}] must be a non-empty string", "requires")
+        out.append(tuple(group))
+    return tuple(out)
 
 
 def load(directory: str | Path, *, db_override: str | Path | None = None) -> Config:
@@ -330,7 +392,7 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
     storage = root.section("storage")
     storage.allow("path")
     http = _load_http(root)
-    case_types = _load_case_types(directory)
+    case_types, relations = _load_case_types(directory)
     targets = _load_targets(root)
     tags = {tag for target in targets for tag in target.tags}
     routes = _load_routes(root, {c.code for c in case_types}, tags)
@@ -343,6 +405,7 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
         matching=_load_matching(root, directory, {c.code for c in case_types}),
         sources=_load_sources(directory, http),
         case_types=case_types,
+        relations=relations,
         targets=targets,
         routes=routes,
         ops_tags=_load_ops_tags(root, tags),

@@ -28,6 +28,7 @@ from .citations import (SignalExtractor, is_paperwork, is_precedent, nonimmigran
                         temporary_workers_only, title_rules)
 from .encoder import Encoder
 from .language import is_english
+from .relations import Relations
 
 MIN_POSITIVES = 3       # fewer labeled positives than this: explicit signals only
 REGULARIZATION = 32.0   # C, chosen by grouped 5-fold cross-validation on the training split (4..64 tried)
@@ -127,9 +128,10 @@ class TrainedModel:
 class LearnedMatcher:
     method = "embedding+signals"
 
-    def __init__(self, encoder: Encoder, extractor: SignalExtractor):
+    def __init__(self, encoder: Encoder, extractor: SignalExtractor, relations: Relations | None = None):
         self.encoder = encoder
         self.extractor = extractor
+        self.relations = relations or Relations(())
         self.model: TrainedModel | None = None
 
     def features(self, titles: Sequence[str], summaries: Sequence[str],
@@ -189,7 +191,8 @@ class LearnedMatcher:
         thresholds = np.array([self.model.thresholds[c] for c in self.model.codes])
         chosen = scores >= thresholds
         # An item that matters to some case type and is no paperwork notice (LABELING.md: no code).
-        kept = ~np.array([is_paperwork(t, s) for t, s in zip(titles, summaries)], dtype=bool)
+        paperwork = np.array([is_paperwork(t, s) for t, s in zip(titles, summaries)], dtype=bool)
+        kept = ~paperwork
         if self.model.relevance is not None:
             kept &= self.model.relevance.predict_proba(x)[:, 1] >= RELEVANCE_FLOOR
         chosen &= kept[:, None]
@@ -215,7 +218,32 @@ class LearnedMatcher:
                 if code in self.model.codes:
                     column = self.model.codes.index(code)
                     scores[row, column], chosen[row, column] = 1.0, True
+        self._relate(titles, summaries, scores, chosen, rules, ~paperwork, kept)
         return embeddings, scores, chosen, rules
+
+    def _relate(self, titles: Sequence[str], summaries: Sequence[str], scores: np.ndarray, chosen: np.ndarray,
+                rules: list[dict[str, str]], eligible: np.ndarray, relevant: np.ndarray) -> None:
+        """The firm's cross-cutting relations (case_types.toml), after every learned and labeling decision: they
+        are policy on who else a change reaches, not evidence of its topic. A paperwork notice reaches no one."""
+        if not self.relations:
+            return
+        codes = self.model.codes
+        for row, (title, summary) in enumerate(zip(titles, summaries)):
+            if not eligible[row]:
+                continue
+            text = f"{title}\n{summary}"
+            if temporary_workers_only(text, self.extractor.signals(text)):
+                continue  # outside the taxonomy (LABELING.md), whatever a relation's phrases say
+            named = {code: bool(found.forms or found.keywords) for code, found in self.extractor.signals(text).items()}
+            have = {code: float(scores[row, j]) for j, code in enumerate(codes) if chosen[row, j]}
+            applied = self.relations.apply(have, title, summary, named, bool(relevant[row]))
+            for code, (value, reason) in applied.added.items():
+                j = codes.index(code)
+                scores[row, j], chosen[row, j] = max(float(scores[row, j]), value), True
+                rules[row][code] = reason
+            for code, reason in applied.dropped.items():
+                chosen[row, codes.index(code)] = False
+                rules[row].pop(code, None)
 
     def _exclude(self, titles: Sequence[str], summaries: Sequence[str], chosen: np.ndarray) -> None:
         """What LABELING.md keeps out of the taxonomy: the H-2 temporary worker programs, and nonimmigrant
