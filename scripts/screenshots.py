@@ -30,7 +30,7 @@ def sample_pages() -> dict[str, str]:
                     "https://www.federalregister.gov/documents/2026/11/20/2026-24001/modernizing-h-1b", published=NOW,
                     facts={"effective_on": "2026-12-18", "type": "Rule"})
     decision = Decision(change, Status.NEW, 1)
-    matches = [Match("H-1B", 0.97, "embedding+signals", "cites 8 CFR 214.2(h); close to 5 labeled H-1B items")]
+    matches = [Match("H-1B", 0.97, "embedding+signals", "cites 8 CFR 214.2(h); names Form I-129; its words 'h-1b', 'cap'")]
     matters = [Matter("B-2041", "H-1B", "business")]
     tasks = compose_tasks(decision, matches, Urgency.URGENT, matters, NOW, 7, "W-SAMPLE")
     [message] = compose(decision, matches, [RouteConfig(("*",), ("t",))],

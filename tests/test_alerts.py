@@ -162,7 +162,7 @@ def test_alert_says_what_why_urgency_dates_and_task():
     from watcher.notify.training import compose_tasks
 
     decision = change(kind="rule", effective_on="2026-12-15", title="H-1B Modernization Final Rule")
-    matches = [Match("H-1B", 0.93, "embedding+signals", "cites 8 CFR 214.2(h); close to 4 labeled H-1B items")]
+    matches = [Match("H-1B", 0.93, "embedding+signals", "cites 8 CFR 214.2(h); names Form I-129; its words 'h-1b', 'specialty occupation'")]
     matters = [Matter("M-1", "H-1B", "business"), Matter("M-2", "H-1B", "business"), Matter("M-3", "H-1B", "tech")]
     tasks = compose_tasks(decision, matches, Urgency.URGENT, matters, NOW, 7, "W-REF")
     assert [(t.team, t.due) for t in tasks] == [("business", "2026-12-13"), ("tech", "2026-12-13")]

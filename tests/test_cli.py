@@ -4,6 +4,7 @@ SIGTERM."""
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import selectors
 import signal
@@ -49,9 +50,16 @@ def test_parse_errors_are_one_line(tmp_path):
 
 def test_config_check_ok_and_bad(tmp_path):
     ok = invoke("--config", str(REPO / "config"), "config", "check")
-    assert ok.exit_code == 0 and "22 case types" in ok.output
+    assert ok.exit_code == 0 and "22 case types" in ok.output and "cross-cutting relations" in ok.output
     bad = CliRunner().invoke(main, ["--config", str(tmp_path), "config", "check"])
     assert bad.exit_code == 2 and "watcher.toml: file not found" in bad.output
+    # A relation naming a code that does not exist is named by file and path, in one line.
+    shutil.copytree(REPO / "config", tmp_path / "edited")
+    types = tmp_path / "edited" / "case_types.toml"
+    types.write_text(types.read_text().replace('reaches = ["I-485"]', 'reaches = ["I-458"]', 1))
+    typo = CliRunner().invoke(main, ["--config", str(tmp_path / "edited"), "config", "check"])
+    assert typo.exit_code == 2 and len(typo.output.strip().splitlines()) == 1
+    assert "case_types.toml: relation[4].reaches: unknown case type 'I-458'" in typo.output
 
 
 def test_config_check_resolves_targets(make_config, server):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import TriggerWords, score
 from watcher.matching.learned import LabeledItem, LearnedMatcher, fit_code, held_out, load_labeled
 from watcher.matching.matcher import EmbeddingMatcher
+from watcher.matching.relations import Relations
 from watcher.models import Change, Fetched, Validators
 from watcher.sources.courts import ScotusSource
 from watcher.store import Store
@@ -26,6 +28,7 @@ from .conftest import REPO, SHARED
 from .test_matching import H2B_REVIEW
 
 CASE_TYPES = config.load(REPO / "config").case_types
+RELATIONS = Relations(config.load(REPO / "config").relations)
 CODES = [c.code for c in CASE_TYPES]
 LABELED = load_labeled(REPO / "watcher" / "data" / "labeled.jsonl", CODES)
 TRAIN = [i for i in LABELED if i.split == "train"]
@@ -41,7 +44,7 @@ def cache_store(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def matcher(cache_store) -> LearnedMatcher:
-    learned = LearnedMatcher(Encoder(cache=cache_store.embeddings), SignalExtractor(CASE_TYPES))
+    learned = LearnedMatcher(Encoder(cache=cache_store.embeddings), SignalExtractor(CASE_TYPES), RELATIONS)
     learned.train(TRAIN)
     return learned
 
@@ -96,10 +99,38 @@ def predicted(matcher, title: str, summary: str) -> dict:
     return {p.code: p for p in predictions}
 
 
-def test_rationale_names_signals_and_neighbours(matcher):
+def test_rationale_gives_the_evidence_in_the_text(matcher):
+    # What an attorney can check against the item: the form it names, the terms, and the item's own words that
+    # weighed most for the type; never a count of similar training items.
     i765 = predicted(matcher, "USCIS Extends Employment Authorization Documents for Certain Applicants",
                      "Form I-765 automatic extension of EADs increased to 540 days.")["I-765"]
-    assert "cites Form I-765" in i765.rationale and "labeled I-765 item" in i765.rationale
+    assert "names Form I-765" in i765.rationale and "'automatic extension'" in i765.rationale
+    text = "USCIS Extends Employment Authorization Documents for Certain Applicants. Form I-765 automatic " \
+           "extension of EADs increased to 540 days.".lower()
+    words = [w.strip("'") for w in i765.rationale.split("its words ")[1].split(", ")]
+    assert 1 <= len(words) <= 3 and all(w in text for w in words)
+    assert "labeled" not in i765.rationale
+
+
+def test_a_relation_shows_its_why_and_removing_it_removes_the_co_label(matcher, tmp_path):
+    # The shipped relations ride on the trained model: the public-charge rule reaches adjustment applicants, and
+    # the rationale says which relation of case_types.toml decided it.
+    title = "DHS Publishes Fair and Humane Public Charge Rule"
+    summary = ("The U.S. Department of Homeland Security (DHS) has issued a final rule that provides clarity and "
+               "consistency for noncitizens on how DHS will administer the public charge ground of inadmissibility.")
+    found = predicted(matcher, title, summary)
+    assert "PUBLIC-CHARGE" in found and "I-485" in found
+    assert "DHS public-charge rules reach adjustment applicants (case_types.toml)" in found["I-485"].rationale
+    directory = tmp_path / "config"
+    shutil.copytree(REPO / "config", directory)
+    path = directory / "case_types.toml"
+    blocks = path.read_text().split("[[relation]]")
+    path.write_text("[[relation]]".join(b for b in blocks if 'name = "public charge: DHS"' not in b))
+    edited = LearnedMatcher(matcher.encoder, matcher.extractor, Relations(config.load(directory).relations))
+    edited.model = matcher.model
+    without = predicted(edited, title, summary)
+    assert "PUBLIC-CHARGE" in without
+    assert "I-485" not in without or "case_types.toml" not in without["I-485"].rationale
 
 
 def test_a_title_naming_a_types_form_is_news_for_that_type(matcher):
@@ -108,7 +139,7 @@ def test_a_title_naming_a_types_form_is_news_for_that_type(matcher):
     summary = ("USCIS today announced changes to the way we issue receipts for L-1 nonimmigrant intracompany "
                "transferees under a previously approved blanket L petition.")
     l1 = predicted(matcher, title, summary)["L-1"]
-    assert l1.score >= 0.9 and "cites Form I-129S" in l1.rationale
+    assert l1.score >= 0.9 and "names Form I-129S" in l1.rationale
     # Not for a paperwork notice on the form, nor for a form merely named in the text.
     assert predicted(matcher, "Agency Information Collection Activities; Extension, Without Change: Form I-129S",
                      "The information collection is used to process blanket L petitions.") == {}
@@ -284,9 +315,9 @@ def test_positives_that_are_all_one_announcement_fall_back_to_signals():
     # Three translations of one flyer (or feedback on one series) are one example: no fold could learn from them.
     x = sparse.csr_matrix(np.random.default_rng(0).normal(size=(40, 5)))
     y = np.array([1, 1, 1] + [0] * 37)
-    assert fit_code(x, y, ["flyer"] * 3 + [f"other {n}" for n in range(37)], seed=0) == (None, 0.5)
-    classifier, threshold = fit_code(x, y, ["flyer", "flyer", "rule"] + [f"other {n}" for n in range(37)], seed=0)
-    assert classifier is not None and 0.1 <= threshold <= 0.9
+    assert fit_code(x, y, ["flyer"] * 3 + [f"other {n}" for n in range(37)], seed=0) == (None, None)
+    classifier, oof = fit_code(x, y, ["flyer", "flyer", "rule"] + [f"other {n}" for n in range(37)], seed=0)
+    assert classifier is not None and oof.shape == (40,) and ((0 <= oof) & (oof <= 1)).all()
 
 
 def test_eval_refuses_a_file_that_leaves_nothing_to_train_on(tmp_path):

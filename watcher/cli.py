@@ -63,6 +63,7 @@ def config_check(ctx: click.Context) -> None:
     app_module.build_sources(cfg)
     build_targets({t.name: resolve_secret(t) for t in cfg.targets})
     click.echo(f"config OK: {len(cfg.sources)} sources, {len(cfg.case_types)} case types, "
+               f"{len(cfg.relations)} cross-cutting relations, "
                f"{len(cfg.targets) or 'no'} targets{'' if cfg.targets else ' (alerts go to the console)'}, "
                f"database {cfg.storage_path}")
 

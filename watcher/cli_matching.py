@@ -12,8 +12,10 @@ import click
 
 from . import app as app_module
 from .errors import InputError
-from .matching.evaluate import TriggerWords, ZeroShot, bootstrap, render_table, score
-from .matching.learned import RELEVANCE_FLOOR, held_out, load_labeled
+from .matching.evaluate import (ShiftReport, TriggerWords, ZeroShot, bootstrap, render_curve, render_shifts,
+                                render_table, score)
+from .matching.shifts import Split, shifted_splits
+from .matching.learned import RELEVANCE_FLOOR, TARGET_RECALL, held_out, load_labeled
 from .cli_common import load_config, open_store
 from .store import Store
 
@@ -45,10 +47,15 @@ def classify(ctx: click.Context, input_path: Path, output_path: Path) -> None:
 @click.command("eval")
 @click.option("--labels", "labels_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Labeled JSON lines. Items with split=validation are evaluated (all items when none has a split).")
+@click.option("--shift/--no-shift", default=True, show_default=True,
+              help="Also score under shift: leave one source out, and a time split (a file with splits only).")
+@click.option("--curve", is_flag=True,
+              help="Under shift, the precision/recall trade-off: each split scored at several recall targets.")
 @click.pass_context
-def evaluate(ctx: click.Context, labels_path: Path) -> None:
+def evaluate(ctx: click.Context, labels_path: Path, shift: bool, curve: bool) -> None:
     """Precision/recall/F1 per case type for the matcher and two baselines, trained on every bundled labeled item
-    that is not evaluated (on the bundled file: the train split)."""
+    that is not evaluated (on the bundled file: the train split); then, on a file with splits, the same matcher
+    and trigger words scored under shift (matching/shifts.py)."""
     config = load_config(ctx)
     codes = [c.code for c in config.case_types]
     items = load_labeled(labels_path, codes)
@@ -73,6 +80,47 @@ def evaluate(ctx: click.Context, labels_path: Path) -> None:
     click.echo(f"{len(evaluated)} items evaluated from {labels_path.name}; trained on {len(train)} labeled items\n")
     click.echo(render_table(reports, codes, support, intervals))
     click.echo("\n95% interval: bootstrap over the evaluated items (1,000 resamples)")
+    splits = shifted_splits(items) if shift and any(i.split for i in items) else []
+    if not splits:
+        return
+    targets = CURVE if curve else (TARGET_RECALL,)
+    reports = [_shift_reports(learned, TriggerWords(config.case_types), split, codes, targets) for split in splits]
+    click.echo("\nUnder shift (each item scored by a model that never saw it, its source or its years):\n")
+    click.echo(render_shifts([by_target[TARGET_RECALL] for by_target in reports]))
+    if curve:
+        click.echo("\nThe trade-off: thresholds chosen for each out-of-fold recall target (shipped: "
+                   f"{TARGET_RECALL:.2f}):\n")
+        click.echo(render_curve({split.name: {t: r.matcher for t, r in by_target.items()}
+                                 for split, by_target in zip(splits, reports)}))
+
+
+CURVE = (0.80, 0.85, 0.90, 0.95, 0.98)
+
+
+def _shift_reports(learned, trigger: TriggerWords, split: Split, codes: list[str],
+                   targets: tuple[float, ...]) -> dict[float, ShiftReport]:
+    """The matcher and trigger words on one split at each recall target: every fold trained once on its own
+    items, its thresholds then moved (LearnedMatcher.retarget), the tested items pooled."""
+    predicted: dict[float, list[set[str]]] = {t: [] for t in targets}
+    for fold in split.folds:
+        learned.train(list(fold.train))
+        for target in targets:
+            learned.retarget(target)
+            _, chosen = learned.scores([i.title for i in fold.test], [i.summary for i in fold.test])
+            predicted[target] += [{c for c, p in zip(codes, row) if p} for row in chosen]
+    learned.retarget(TARGET_RECALL)
+    return {target: _shift_report(split, trigger, codes, found) for target, found in predicted.items()}
+
+
+def _shift_report(split: Split, trigger: TriggerWords, codes: list[str], predicted: list[set[str]]) -> ShiftReport:
+    tested = split.tested
+    gold = [set(i.case_types) for i in tested]
+    by_source = {}
+    for source in sorted({i.source for i in tested}) if len(split.folds) > 1 else []:
+        rows = [k for k, i in enumerate(tested) if i.source == source]
+        by_source[source] = score("matcher", [gold[k] for k in rows], [predicted[k] for k in rows], codes)
+    return ShiftReport(split.name, len(tested), score("matcher", gold, predicted, codes),
+                       score("trigger words", gold, trigger.predict(tested), codes), by_source)
 
 
 @click.command()

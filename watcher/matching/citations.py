@@ -223,7 +223,7 @@ class CodeSignals:
     def describe(self) -> str:
         parts = []
         if self.forms:
-            parts.append("cites Form " + ", ".join(self.forms))
+            parts.append("names Form " + ", ".join(self.forms))
         if self.cites:
             parts.append("cites " + ", ".join(self.cites))
         if self.keywords:

@@ -157,3 +157,45 @@ def render_table(reports: Sequence[Report], codes: Sequence[str], support: dict[
 def _interval_row(intervals: Sequence[Interval]) -> list[str]:
     cells = "  ".join(f"{f'{i.low:.2f}-{i.high:.2f}':>20}" for i in intervals)
     return [f"{'  95% interval':<18} {'':>4}  {cells}"] if intervals else []
+
+
+@dataclass(frozen=True)
+class ShiftReport:
+    """One shifted split: the matcher and trigger words on its pooled test items, and (leave one source out) the
+    matcher per held-out source."""
+
+    split: str
+    items: int
+    matcher: Report
+    trigger: Report
+    by_source: dict[str, Report]
+
+
+def render_shifts(reports: Sequence[ShiftReport]) -> str:
+    """One row per split: micro P/R/F1 of the matcher and of trigger words; under leave-one-source-out, a row per
+    source with the matcher's figures (recall first: a missed alert is the costly error)."""
+    head = f"{'split':<34} {'items':>5} {'gold':>5}  {'matcher':^27}  {'trigger words':^20}"
+    sub = f"{'':<34} {'':>5} {'':>5}  {'P':>6}{'R':>7}{'F1':>7}{'spare':>7}  {'P':>6}{'R':>7}{'F1':>7}"
+    lines = [head, sub, "-" * len(sub)]
+    for r in reports:
+        lines.append(f"{r.split[:34]:<34} {r.items:>5} {r.matcher.micro.tp + r.matcher.micro.fn:>5}  "
+                     f"{_micro(r.matcher)}{r.matcher.micro.fp:>7}  {_micro(r.trigger)}")
+        for source, m in r.by_source.items():
+            lines.append(f"{'  ' + source[:32]:<34} {'':>5} {m.micro.tp + m.micro.fn:>5}  {_micro(m)}{m.micro.fp:>7}")
+    lines.append("spare: codes given that the labels do not hold (a source with no gold codes shows only these)")
+    return "\n".join(lines)
+
+
+def _micro(report: Report) -> str:
+    m = report.micro
+    return f"{m.precision:6.2f}{m.recall:7.2f}{m.f1:7.3f}"
+
+
+def render_curve(curves: dict[str, dict[float, Report]]) -> str:
+    """Per split, one row per recall target: the matcher's micro precision, recall and F1 there."""
+    lines = [f"{'split':<34} {'target':>6}  {'P':>6}{'R':>7}{'F1':>7}", "-" * 62]
+    for split, by_target in curves.items():
+        for target, report in sorted(by_target.items()):
+            m = report.micro
+            lines.append(f"{split[:34]:<34} {target:>6.2f}  {m.precision:6.2f}{m.recall:7.2f}{m.f1:7.3f}")
+    return "\n".join(lines)

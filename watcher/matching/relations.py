@@ -29,6 +29,7 @@ class Applied:
 
     added: Mapping[str, tuple[float, str]]
     dropped: Mapping[str, str]
+    confirmed: Mapping[str, str]  # codes a relation reaches that the item already had: the policy says why too
 
 
 class Relations:
@@ -50,6 +51,7 @@ class Relations:
         codes = dict(chosen)
         added: dict[str, tuple[float, str]] = {}
         dropped: dict[str, str] = {}
+        confirmed: dict[str, str] = {}
         title_text, full_text = plain_hyphens(title), plain_hyphens(f"{title}\n{summary}")
         for relation, requires, excludes in zip(self.relations, self._requires, self._excludes):
             trigger = [c for c in relation.when if c in codes]
@@ -70,7 +72,9 @@ class Relations:
                 if code not in codes:
                     codes[code] = score
                     added[code] = (score, reason)
-        return Applied(added, dropped)
+                elif code not in added:
+                    confirmed.setdefault(code, reason)
+        return Applied(added, dropped, confirmed)
 
 
 def _targets(relation: Relation, names: Mapping[str, bool]) -> tuple[str, ...]:
