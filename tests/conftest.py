@@ -1,4 +1,5 @@
-"""Shared fixtures: a loopback HTTPS server (trustme CA), a real local SMTP server, config directories."""
+"""Shared fixtures: a loopback HTTPS server (trustme CA), a real local SMTP server, config directories, and one
+embedding cache for the session."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import trustme
 from aiosmtpd.controller import Controller
 
 from watcher.config import HttpSettings
+from watcher.store import Store
 
 from .loopback import Loopback, Reply, Webhook, tls_context  # noqa: F401  (Reply is re-exported for tests)
 
@@ -107,3 +109,11 @@ def webhook():
     hook = Webhook()
     yield hook
     hook.close()
+
+
+@pytest.fixture(scope="session")
+def cache_store(tmp_path_factory):
+    """One embedding cache for the session: the labeled items are embedded once, whichever test trains first."""
+    store = Store(tmp_path_factory.mktemp("cache") / "embeddings.db")
+    yield store
+    store.close()

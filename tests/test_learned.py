@@ -36,13 +36,6 @@ VALIDATION = [i for i in LABELED if i.split == "validation"]
 
 
 @pytest.fixture(scope="session")
-def cache_store(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("cache") / "embeddings.db")
-    yield store
-    store.close()
-
-
-@pytest.fixture(scope="session")
 def matcher(cache_store) -> LearnedMatcher:
     learned = LearnedMatcher(Encoder(cache=cache_store.embeddings), SignalExtractor(CASE_TYPES), RELATIONS)
     learned.train(TRAIN)

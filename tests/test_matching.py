@@ -13,7 +13,7 @@ from watcher.matching.citations import (SignalExtractor, cfr_cites, ina_cites, i
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import Counts, Interval, Report, TriggerWords, bootstrap, render_table, score
 from watcher.matching.language import is_english
-from watcher.matching.learned import LabeledItem, best_threshold, embedding_text, load_labeled
+from watcher.matching.learned import LabeledItem, best_threshold, embedding_text, load_labeled, recall_threshold
 from watcher.matching.matcher import training_items
 from watcher.store.matching import FeedbackLabel
 
@@ -128,6 +128,8 @@ def test_a_precedent_does_not_decide_what_no_immigration_judge_grants():
     ("Matter of Bay Area Legal Services, Inc., 28 I&N Dec. 16 (DIR 2020)", True),  # accreditation, not a case
     ("Matter of Koat, 28 I&N Dec. 450 (BIA 2022)", False),
     ("Extension and Redesignation of Syria for Temporary Protected Status", False),
+    # HHS's refugee-program collections open with the review, not the collection (Federal Register 2020-05624).
+    ("Expedited OMB Review and Public Comment: Information Collection Activity; Initial Medical Exam Form", True),
 ])
 def test_low_signal_notices(title, expected):
     assert is_paperwork(title) is expected
@@ -238,6 +240,20 @@ def test_threshold_is_the_lowest_reaching_the_best_f1():
     y = np.array([0, 0, 0, 1, 1])
     assert best_threshold(scores, y) == 0.25  # 0.25 .. 0.90 all reach F1 = 1; 0.20 lets a negative in
     assert best_threshold(np.array([0.3, 0.5, 0.6, 0.8]), np.array([0, 1, 0, 1])) == 0.35  # F1 0.8 from 0.35
+
+
+def test_recall_first_threshold_keeps_recall_then_takes_the_best_precision():
+    import numpy as np
+    scores = np.array([0.07, 0.12, 0.3, 0.32, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97])
+    y = np.array([0, 1, 0, 0, 1, 1, 1, 1, 1, 1])
+    # Best F1 drops the positive at 0.12 (recall 6/7); recall first keeps it, at 0.10 (7 of 8 flagged are positive)
+    # rather than 0.05 (7 of 10).
+    assert best_threshold(scores, y) == 0.35
+    assert recall_threshold(scores, y, 0.95) == 0.1
+    assert recall_threshold(scores, y, 0.8) == 0.6  # 6 of 7 is enough: 0.35 to 0.60 all flag exactly those 6;
+    # of thresholds tied on precision the highest, which leaves most room below it
+    # Nothing reaches the target: the lowest threshold, which misses least.
+    assert recall_threshold(np.array([0.01, 0.02]), np.array([1, 1]), 0.9) == 0.05
 
 
 def test_bundled_labels_meet_the_labeling_bar():

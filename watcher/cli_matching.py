@@ -15,7 +15,7 @@ from .errors import InputError
 from .matching.evaluate import (ShiftReport, TriggerWords, ZeroShot, bootstrap, render_curve, render_shifts,
                                 render_table, score)
 from .matching.shifts import Split, shifted_splits
-from .matching.learned import RELEVANCE_FLOOR, TARGET_RECALL, held_out, load_labeled
+from .matching.learned import TARGET_RECALL, held_out, load_labeled
 from .cli_common import load_config, open_store
 from .store import Store
 
@@ -138,7 +138,7 @@ def retrain(ctx: click.Context) -> None:
         kind = "signals only" if model.classifiers[code] is None else f"threshold {model.thresholds[code]:.2f}"
         click.echo(f"  {code:<18} {model.positives[code]:>4} positives  {kind}")
     relevant = sum(1 for labels in model.train_labels if labels)
-    gate = f"none below {RELEVANCE_FLOOR:.2f}" if model.relevance is not None else "no gate (too few examples)"
+    gate = f"none below {model.relevance_floor:.2f}" if model.relevance is not None else "no gate (too few examples)"
     click.echo(f"  {'any case type':<18} {relevant:>4} positives  {gate}")
 
 

@@ -19,7 +19,7 @@ from ..config import CaseType
 
 _PAPERWORK = re.compile(r"^(Agency Information Collection|(30|60)[- ]Day Notice of Proposed Information Collection|"
                         r"Proposed (Information )?Collection|Submission for O(MB|ffice of Management))|"
-                        r"Paperwork Reduction Act", re.IGNORECASE)
+                        r"Paperwork Reduction Act|Information Collection Activit(y|ies)\b", re.IGNORECASE)
 _CFR = re.compile(r"\b(\d{1,2})\s*C\.?\s*F\.?\s*R\.?\s*(?:§+\s*|part\s+|parts\s+)?(\d+(?:\.\d+[a-z]?)?(?:\([a-z0-9]+\))*)",
                   re.IGNORECASE)
 _SECTION = r"(\d{3}[A-Z]?(?:\([a-z0-9]+\))*)"
