@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -24,8 +24,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
 from ..errors import InputError
-from .citations import (SignalExtractor, is_paperwork, is_precedent, nonimmigrants_only, precedent_reliefs,
-                        temporary_workers_only, title_rules)
+from .citations import (CodeSignals, SignalExtractor, is_paperwork, is_precedent, nonimmigrants_only,
+                        precedent_reliefs, temporary_workers_only, title_rules)
 from .encoder import Encoder
 from .language import is_english
 from .relations import Relations
@@ -62,7 +62,7 @@ class LabeledItem:
     case_types: tuple[str, ...] = ()
     split: str = ""
     source: str = ""
-    date: str = ""  # as the source wrote it: ISO 8601 or RFC 2822 (evaluate.item_year reads both)
+    date: str = ""  # as the source wrote it: ISO 8601 or RFC 2822 (shifts.item_date reads both)
 
     @property
     def text(self) -> str:
@@ -206,47 +206,20 @@ class LearnedMatcher:
         """The classifier's input, scores, chosen codes, and per item the labeling rules and relations that decided
         codes (with reasons)."""
         assert self.model is not None, "train() first"
-        embeddings, x = self.features(titles, summaries, self.model.words)
-        learned = {code: clf.predict_proba(x)[:, 1] for code, clf in self.model.classifiers.items() if clf is not None}
-        scores = np.zeros((len(titles), len(self.model.codes)), dtype=np.float32)
+        _, x = self.features(titles, summaries, self.model.words)
         in_title = [self.extractor.signals(t) for t in titles]
-        for j, code in enumerate(self.model.codes):
-            if code in learned:
-                scores[:, j] = learned[code]
-            else:
-                scores[:, j] = [self._fallback(found[code]) for found in in_title]
-        thresholds = np.array([self.model.thresholds[c] for c in self.model.codes])
-        chosen = scores >= thresholds
-        # An item that matters to some case type and is no paperwork notice (LABELING.md: no code).
-        paperwork = np.array([is_paperwork(t, s) for t, s in zip(titles, summaries)], dtype=bool)
-        relevance = self.model.relevance.predict_proba(x)[:, 1] if self.model.relevance is not None \
-            else np.ones(len(titles))
-        kept = ~paperwork & (relevance >= self.model.relevance_floor)
-        # A type with too few examples to learn from matches on its title alone (_fallback); the gate, learned from
-        # the other types' examples, has never seen one of its items, so it vetoes only down to TITLE_FLOOR. (Time
-        # split: family reunification parole notices, PAROLE's first items, scored 0.02 to 0.19 on the gate.)
-        unlearned = np.array([self.model.classifiers.get(code) is None for code in self.model.codes])
-        gate = np.where(unlearned[None, :], (~paperwork & (relevance >= TITLE_FLOOR))[:, None], kept[:, None])
-        chosen &= gate
-        # An item titled by a type's form or defining phrase ("USCIS Updates Receipts Process for Form I-129S",
-        # "USCIS Clarifies Policy on L-1 Petitions") is news about that filing, as it is for a type with too few
-        # examples to learn from (_fallback). The classifier misses it when its few examples say otherwise (L-1's
-        # never named the blanket petition) and, under shift, when its examples came from other sources or years.
-        # A form number is specific; a phrase ("naturalize") also titles series of look-alike notices, so it needs the
-        # relevance gate's usual floor.
-        forms = np.array([[bool(found[code].forms) for code in self.model.codes] for found in in_title],
-                         dtype=bool).reshape(len(titles), len(self.model.codes))
-        phrases = np.array([[bool(found[code].keywords) for code in self.model.codes] for found in in_title],
-                           dtype=bool).reshape(len(titles), len(self.model.codes))
-        by_form = ((forms & (relevance >= TITLE_FLOOR)[:, None]) | (phrases & gate)) & ~paperwork[:, None]
-        scores[by_form] = np.maximum(scores[by_form], TITLE_FORM_SCORE)
-        chosen |= by_form
+        scores = self._scores(x, in_title)
+        paperwork, relevance, gate = self._gates(titles, summaries, x)
+        chosen = (scores >= np.array([self.model.thresholds[c] for c in self.model.codes])) & gate
+        by_title = self._by_title(in_title, paperwork, relevance, gate)
+        scores[by_title] = np.maximum(scores[by_title], TITLE_FORM_SCORE)
+        chosen |= by_title
         self._exclude(titles, summaries, chosen)
         # Rules of the labeling, not guesses. The classifier already finds every precedent of the training split
         # (cross-validated, from the citation in the title), but it has never seen a court's caption ("Pugin v.
         # Garland (22-23)" is all a Supreme Court slip opinion says) nor a Visa Bulletin; the rules make these
-        # certain and let the rationale say why, instead of "close to 5 labeled REMOVAL items". A precedent's
-        # relief type is such a rule too (citations.precedent_reliefs).
+        # certain and let the rationale say why. A precedent's relief type is such a rule too
+        # (citations.precedent_reliefs).
         rules = [self._rules(title, summary) for title, summary in zip(titles, summaries)]
         for row, (title, decided) in enumerate(zip(titles, rules)):
             if is_precedent(title):
@@ -259,6 +232,48 @@ class LearnedMatcher:
         # note scores low on a gate that never saw one, yet "retrogress the final action date" says what it is).
         self._relate(titles, summaries, scores, chosen, rules, ~paperwork, relevance >= TITLE_FLOOR)
         return x, scores, chosen, rules
+
+    def _scores(self, x: sparse.csr_matrix, in_title: Sequence[Mapping[str, CodeSignals]]) -> np.ndarray:
+        """Per item and code: the classifier's probability, or for a type without one its title signal."""
+        scores = np.zeros((len(in_title), len(self.model.codes)), dtype=np.float32)
+        for j, code in enumerate(self.model.codes):
+            classifier = self.model.classifiers.get(code)
+            scores[:, j] = classifier.predict_proba(x)[:, 1] if classifier is not None else \
+                [self._fallback(found[code]) for found in in_title]
+        return scores
+
+    def _gates(self, titles: Sequence[str], summaries: Sequence[str], x: sparse.csr_matrix) \
+            -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which items are paperwork (LABELING.md: no code), each item's relevance, and per item and code whether
+        the relevance gate lets a match through.
+
+        A type with too few examples to learn from matches on its title alone (_fallback); the gate, learned from
+        the other types' examples, has never seen one of its items, so it vetoes only down to TITLE_FLOOR. (Time
+        split: family reunification parole notices, PAROLE's first items, scored 0.02 to 0.19 on the gate.)
+        """
+        paperwork = np.array([is_paperwork(t, s) for t, s in zip(titles, summaries)], dtype=bool)
+        relevance = self.model.relevance.predict_proba(x)[:, 1] if self.model.relevance is not None \
+            else np.ones(len(titles))
+        kept = ~paperwork & (relevance >= self.model.relevance_floor)
+        unlearned = np.array([self.model.classifiers.get(code) is None for code in self.model.codes])
+        gate = np.where(unlearned[None, :], (~paperwork & (relevance >= TITLE_FLOOR))[:, None], kept[:, None])
+        return paperwork, relevance, gate
+
+    def _by_title(self, in_title: Sequence[Mapping[str, CodeSignals]], paperwork: np.ndarray, relevance: np.ndarray,
+                  gate: np.ndarray) -> np.ndarray:
+        """Per item and code: the title names the type's form or a defining phrase, past the relevant gate.
+
+        Such an item ("USCIS Updates Receipts Process for Form I-129S", "USCIS Clarifies Policy on L-1 Petitions") is
+        news about that filing, as it is for a type with too few examples to learn from (_fallback). The classifier
+        misses it when its few examples say otherwise (L-1's never named the blanket petition) and, under shift,
+        when its examples came from other sources or years. A form number is specific and needs only TITLE_FLOOR; a
+        phrase ("naturalize") also titles series of look-alike notices, so it needs the gate.
+        """
+        shape = (len(in_title), len(self.model.codes))
+        forms = np.array([[bool(found[c].forms) for c in self.model.codes] for found in in_title], dtype=bool)
+        phrases = np.array([[bool(found[c].keywords) for c in self.model.codes] for found in in_title], dtype=bool)
+        forms, phrases = forms.reshape(shape), phrases.reshape(shape)
+        return ((forms & (relevance >= TITLE_FLOOR)[:, None]) | (phrases & gate)) & ~paperwork[:, None]
 
     def _relate(self, titles: Sequence[str], summaries: Sequence[str], scores: np.ndarray, chosen: np.ndarray,
                 rules: list[dict[str, str]], eligible: np.ndarray, relevant: np.ndarray) -> None:
