@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from watcher import config
 from watcher.matching.matcher import KeywordMatcher
+from watcher.matching.relations import Relations
 from watcher.matching.signals import manual_matches
 from watcher.models import Change
 
@@ -35,6 +36,20 @@ def test_administrative_news_matches_nothing():
 def test_rationale_says_why():
     match = MATCHER.match(Change("s", "k", "news", "New Form I-765 edition", "", "https://x"))[0]
     assert match.case_type == "I-765" and "cites Form I-765" in match.rationale and match.method == "keywords"
+
+
+def test_the_firms_relations_apply_to_keyword_matches_too():
+    cfg = config.load(REPO / "config")
+    # One phrase scores 0.3: a firm that alerts on single phrases sets matching.min_score that low.
+    without = KeywordMatcher(cfg.case_types, min_score=0.3)
+    with_relations = KeywordMatcher(cfg.case_types, min_score=0.3, relations=Relations(cfg.relations))
+    change = Change("s", "k", "news", "DHS Publishes Fair and Humane Public Charge Rule",
+                    "The final rule explains how DHS will administer the public charge ground of inadmissibility.",
+                    "https://x")
+    assert [m.case_type for m in without.match(change)] == ["PUBLIC-CHARGE"]
+    found = {m.case_type: m for m in with_relations.match(change)}
+    assert set(found) == {"PUBLIC-CHARGE", "I-485"}
+    assert found["I-485"].rationale == "DHS public-charge rules reach adjustment applicants (case_types.toml)"
 
 
 def policy_alert(*citations: str, kind: str = "policy_alert") -> Change:

@@ -58,7 +58,7 @@ def host_peers(config: Config):
 
 def build_matcher(config: Config, store: Store):
     if config.matching.method == "keywords":
-        return KeywordMatcher(config.case_types, config.matching.min_score)
+        return KeywordMatcher(config.case_types, config.matching.min_score, Relations(config.relations))
     return EmbeddingMatcher(build_learned(config, store), lambda: training_set(config, store), config.case_types)
 
 

@@ -39,17 +39,16 @@ TOKEN_PATTERN = r"(?u)\b\w[\w.-]*\w\b|\b\w\b"
 THRESHOLDS = np.round(np.arange(0.05, 0.91, 0.05), 2)
 # A missed alert costs an attorney more than a spare one: each case type's threshold is the one with the best
 # out-of-fold precision among those that keep out-of-fold recall at this level (see recall_threshold). Chosen, with
-# the two floors below, on the shifted splits of `watcher eval` (docs/matching.md): 0.90 -> 0.95 took recall from
-# 0.84 / 0.74 to 0.87 / 0.79 (leave one source out / time) at a cost of 0.03 precision.
+# the floors below, on the shifted splits of `watcher eval`; docs/matching.md has each step's figures.
 TARGET_RECALL = 0.95
 TITLE_FORM_SCORE = 0.9  # an item titled by a type's form: the score a type without a classifier gives it too
 # Below this chance that an item matters to any case type, it gets none (see fit_relevance). Grouped 5-fold
 # cross-validation on the training split, 6 fold seeds: 0.25 to 0.40 tie; 0.3 has the best worst seed. 0.2 gained
 # recall under shift but let 11 of 56 held-out look-alike factsheets through (2 at 0.3).
 RELEVANCE_FLOOR = 0.3
-# An item whose title names a type's form or defining phrase gets that type down to this lower relevance: a new
-# kind of item (a family reunification parole notice when none was labeled yet) scores low on a gate learned from
-# other kinds, but its title says what it is about. Time split: recall 0.79 to 0.84, precision 0.82 to 0.79.
+# An item whose title names a type's form, or a relation's phrases, count down to this lower relevance: a new kind of
+# item (a Visa Bulletin note when none was labeled yet) scores low on a gate learned from other kinds, but its words
+# say what it is about. Time split: recall 0.79 to 0.84, precision 0.82 to 0.79 (docs/matching.md).
 TITLE_FLOOR = 0.05
 DEFAULT_LABELS = Path(__file__).resolve().parents[1] / "data" / "labeled.jsonl"
 

@@ -13,6 +13,7 @@ from typing import Callable, Protocol, Sequence
 from ..config import CaseType
 from ..models import Change, Match
 from .citations import phrase, plain_hyphens
+from .relations import Relations
 from .signals import beside, bulletin_matches, manual_matches
 
 
@@ -23,9 +24,10 @@ class Matcher(Protocol):
 class KeywordMatcher:
     method = "keywords"
 
-    def __init__(self, case_types: Sequence[CaseType], min_score: float = 0.5):
+    def __init__(self, case_types: Sequence[CaseType], min_score: float = 0.5, relations: Relations | None = None):
         self.min_score = min_score
         self.case_types = case_types
+        self.relations = relations or Relations(())
         self._rules = [
             (case_type, [(f, phrase(f)) for f in case_type.forms],
              [(k, phrase(k)) for k in case_type.keywords])
@@ -47,7 +49,14 @@ class KeywordMatcher:
                 reasons = ([f"cites Form {', '.join(cited)}"] if cited else []) + \
                           ([f"mentions {', '.join(repr(k) for k in named)}"] if named else [])
                 matches.append(Match(case_type.code, round(score, 3), self.method, "; ".join(reasons)))
-        return beside(manual_matches(change, self.case_types), matches)
+        return beside(manual_matches(change, self.case_types), self._relate(change, matches))
+
+    def _relate(self, change: Change, matches: list[Match]) -> list[Match]:
+        """The firm's cross-cutting relations (case_types.toml) apply to keyword matches as to learned ones."""
+        applied = self.relations.apply({m.case_type: m.score for m in matches}, change.title, change.summary,
+                                       {m.case_type: True for m in matches})
+        kept = [m for m in matches if m.case_type not in applied.dropped]
+        return kept + [Match(code, round(score, 3), self.method, why) for code, (score, why) in applied.added.items()]
 
 
 class EmbeddingMatcher:
