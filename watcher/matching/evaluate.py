@@ -145,7 +145,7 @@ def render_table(reports: Sequence[Report], codes: Sequence[str], support: dict[
         lines.append(f"{code:<18} {support.get(code, 0):>4}  {cells}")
     lines.append("-" * len(sub))
     # Micro and macro F1 get a third decimal: the acceptance bars are 0.85 and 0.80, and 0.847 is not 0.85.
-    micro = "  ".join(f"{r.micro.precision:6.2f}{r.micro.recall:7.2f}{r.micro.f1:7.3f}" for r in reports)
+    micro = "  ".join(_micro(r) for r in reports)
     lines.append(f"{'micro':<18} {sum(support.values()):>4}  {micro}")
     lines += _interval_row([micro for micro, _ in intervals])
     lines.append(f"{'macro F1':<18} {len(reports[0].present):>4}  " +
@@ -196,6 +196,5 @@ def render_curve(curves: dict[str, dict[float, Report]]) -> str:
     lines = [f"{'split':<34} {'target':>6}  {'P':>6}{'R':>7}{'F1':>7}", "-" * 62]
     for split, by_target in curves.items():
         for target, report in sorted(by_target.items()):
-            m = report.micro
-            lines.append(f"{split[:34]:<34} {target:>6.2f}  {m.precision:6.2f}{m.recall:7.2f}{m.f1:7.3f}")
+            lines.append(f"{split[:34]:<34} {target:>6.2f}  {_micro(report)}")
     return "\n".join(lines)

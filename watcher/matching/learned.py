@@ -285,9 +285,10 @@ class LearnedMatcher:
             if not eligible[row]:
                 continue
             text = f"{title}\n{summary}"
-            if temporary_workers_only(text, self.extractor.signals(text)):
+            signals = self.extractor.signals(text)
+            if temporary_workers_only(text, signals):
                 continue  # outside the taxonomy (LABELING.md), whatever a relation's phrases say
-            named = {code: bool(found.forms or found.keywords) for code, found in self.extractor.signals(text).items()}
+            named = {code: bool(found.forms or found.keywords) for code, found in signals.items()}
             have = {code: float(scores[row, j]) for j, code in enumerate(codes) if chosen[row, j]}
             applied = self.relations.apply(have, title, summary, named, bool(relevant[row]))
             for code, (value, reason) in applied.added.items():
