@@ -90,6 +90,8 @@ class HttpSettings:
     deadline: float = 60.0
     max_bytes: int = 15 * 1024 * 1024
     max_redirects: int = 5
+    # Content-Encoding layers undone per response: one (gzip or deflate) is all an agency sends; a stack is an attack.
+    max_encodings: int = 1
     allowed_hosts: tuple[str, ...] = ()
     ca_bundle: str | None = None
     # Only a test configuration turns this on; a firm's config never needs a loopback source.
@@ -210,7 +212,7 @@ def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
 def _load_http(root: Section) -> HttpSettings:
     s = root.section("http")
     s.allow("user_agent", "connect_timeout", "read_timeout", "deadline", "max_bytes", "max_redirects",
-            "allowed_hosts", "ca_bundle", "allow_loopback")
+            "max_encodings", "allowed_hosts", "ca_bundle", "allow_loopback")
     user_agent = s.text("user_agent", required=True)
     if "@" not in user_agent and "http" not in user_agent:
         raise s.error("must name a contact (an e-mail address or a URL), so agencies can reach the firm",
@@ -222,12 +224,15 @@ def _load_http(root: Section) -> HttpSettings:
         deadline=s.number("deadline", 60),
         max_bytes=int(s.number("max_bytes", 15 * 1024 * 1024)),
         max_redirects=int(s.get("max_redirects", int, 5)),
+        max_encodings=int(s.get("max_encodings", int, 1)),
         allowed_hosts=s.strings("allowed_hosts"),
         ca_bundle=s.get("ca_bundle", str, None),
         allow_loopback=s.get("allow_loopback", bool, False),
     )
     if not 0 <= settings.max_redirects <= 10:
         raise s.error("must be between 0 and 10", "max_redirects")
+    if not 0 <= settings.max_encodings <= 3:
+        raise s.error("must be between 0 and 3", "max_encodings")
     if not settings.allowed_hosts:
         raise s.error("must list at least one host", "allowed_hosts")
     return settings

@@ -1,17 +1,22 @@
 """The one way watcher fetches anything.
 
 Guarantees, each tested: https only and a host allowlist on every hop; at most `max_redirects` hops;
-connect and read timeouts plus a total deadline (a read timeout alone lets a server drip one byte a second
-forever); a body cap counted after decompression; conditional GET with validators echoed verbatim;
-Retry-After honoured; every failure raised as a FetchError with an operator-facing class.
+connect and read timeouts plus ONE wall-clock deadline over connect, TLS, headers, every redirect hop and the
+body (a read timeout alone lets a server drip one byte a second forever); at most `max_encodings`
+Content-Encoding layers, decoded here with a running cap (httpx would decode a whole chunk before any cap could
+see it); conditional GET with validators echoed verbatim; Retry-After honoured; every failure raised as a
+FetchError with an operator-facing class.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import ssl
+import threading
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -33,17 +38,22 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_DELTA_SECONDS = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() accepts "²", which int() refuses
+
+
 def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
     """Retry-After as delta-seconds or an HTTP-date, clamped to [now, now+2 days]; garbage gives None."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        when = now + timedelta(seconds=int(value))
+    if _DELTA_SECONDS.fullmatch(value):
+        # Clamp before timedelta sees it: "99999999999999" seconds overflows timedelta.
+        seconds = int(value) if len(value) <= 9 else MAX_RETRY_AFTER.total_seconds()
+        when = now + min(timedelta(seconds=seconds), MAX_RETRY_AFTER)
     else:
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
@@ -52,11 +62,23 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
 
 # 100.64.0.0/10 (CGNAT) is spelled out: ipaddress.is_global has treated it differently across Python versions.
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# IPv6 ranges that carry an IPv4 address in their last 32 bits (RFC 6052 NAT64): judged by that address.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Ranges Python 3.11 calls global that no agency serves from: IPv4-compatible (::a.b.c.d, deprecated),
+# IPv4-translated (::ffff:0:a.b.c.d), local-use NAT64 (whose embedding depends on the local prefix length)
+# and site-local (deprecated, routed inside a site only).
+_NEVER = tuple(ipaddress.ip_network(n) for n in ("::/96", "::ffff:0:0:0/96", "64:ff9b:1::/48", "fec0::/10"))
 
 
 def address_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            address = embedded  # ::ffff:127.0.0.1, 2002:7f00:1::, 64:ff9b::7f00:1 are all 127.0.0.1
+        elif address.is_loopback:
+            return allow_loopback
+        elif any(address in network for network in _NEVER):
+            return False
     if address.is_loopback:
         return allow_loopback
     if isinstance(address, ipaddress.IPv4Address) and address in _CGNAT:
@@ -64,8 +86,21 @@ def address_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allo
     return address.is_global and not address.is_multicast
 
 
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 class GuardedBackend(httpcore.SyncBackend):
-    """Resolves the host itself, refuses non-public addresses, and connects to the address it checked.
+    """Resolves the host itself, refuses non-public addresses, connects to the address it checked, and holds
+    every socket operation to the caller's wall-clock deadline.
 
     Checking at connect time, on every connection (so on every redirect hop too), leaves no window for DNS
     rebinding between a check and the connect. TLS still verifies the certificate against the hostname:
@@ -75,6 +110,26 @@ class GuardedBackend(httpcore.SyncBackend):
     def __init__(self, allow_loopback: bool):
         super().__init__()
         self.allow_loopback = allow_loopback
+        self._deadline = threading.local()  # one HttpClient may serve the poller and a CLI command
+
+    @property
+    def deadline(self) -> float | None:
+        """The time.monotonic() at which the current fetch must be over; None outside a fetch."""
+        return getattr(self._deadline, "at", None)
+
+    @deadline.setter
+    def deadline(self, at: float | None) -> None:
+        self._deadline.at = at
+
+    def remaining(self, timeout: float | None) -> float | None:
+        """The socket timeout for one operation: the configured one, cut to what is left of the deadline."""
+        at = self.deadline
+        if at is None:
+            return timeout
+        left = at - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("total deadline passed")
+        return left if timeout is None else min(timeout, left)
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         try:
@@ -85,11 +140,88 @@ class GuardedBackend(httpcore.SyncBackend):
         refused = [a for a in addresses if not address_allowed(a, self.allow_loopback)]
         if refused:
             raise BlockedAddress(f"{host} resolves to non-public address {refused[0]}")
-        return super().connect_tcp(str(addresses[0]), port, timeout, local_address, socket_options)
+        stream = super().connect_tcp(str(addresses[0]), port, self.remaining(timeout), local_address, socket_options)
+        return DeadlineStream(stream, self)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read and write (so headers and redirect hops too, not just the body) times out at the
+    fetch's deadline: a server dripping one header byte a second cannot outlive it."""
+
+    def __init__(self, inner: httpcore.NetworkStream, backend: GuardedBackend):
+        self._inner, self._backend = inner, backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._backend.remaining(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._backend.remaining(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        tls = self._inner.start_tls(ssl_context, server_hostname, self._backend.remaining(timeout))
+        return DeadlineStream(tls, self._backend)
+
+    def get_extra_info(self, info: str):
+        return self._inner.get_extra_info(info)
 
 
 class BlockedAddress(httpcore.ConnectError):
     pass
+
+
+class BodyDecoder:
+    """Undoes Content-Encoding layers with a running cap: every layer's output is bounded as it is produced, so a
+    few kilobytes of stacked gzip cannot expand to gigabytes before anyone counts (zlib's max_length)."""
+
+    KNOWN = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+    def __init__(self, header: str, cap: int, max_layers: int, url: str):
+        layers = [e.strip().lower() for e in header.split(",") if e.strip() and e.strip().lower() != "identity"]
+        unknown = [e for e in layers if e not in self.KNOWN]
+        if unknown:
+            raise FetchError("transport", f"{url}: unsupported Content-Encoding '{unknown[0][:40]}'")
+        if len(layers) > max_layers:
+            raise FetchError("too_large", f"{url}: {len(layers)} stacked Content-Encoding layers, "
+                                          f"at most {max_layers} accepted")
+        self.url, self.cap = url, cap
+        # Applied in the order listed, so undone in reverse.
+        self.layers = [_Layer(name, zlib.decompressobj(self.KNOWN[name])) for name in reversed(layers)]
+
+    def feed(self, data: bytes) -> bytes:
+        for layer in self.layers:
+            data = self._inflate(layer, data)
+        return data
+
+    def flush(self) -> bytes:
+        """What the layers still hold at the end of the body, passed down through the later layers."""
+        data = b""
+        for layer in self.layers:
+            data = self._inflate(layer, data) + layer.inflater.flush()
+        return data
+
+    def _inflate(self, layer: _Layer, data: bytes) -> bytes:
+        try:
+            out = layer.inflater.decompress(data, self.cap - layer.produced + 1)
+        except zlib.error as exc:
+            if layer.name == "deflate" and layer.produced == 0:
+                # Some servers send raw deflate without the zlib header (httpx falls back the same way).
+                layer.name, layer.inflater = "raw deflate", zlib.decompressobj(-zlib.MAX_WBITS)
+                return self._inflate(layer, data)
+            raise FetchError("transport", f"{self.url}: body could not be decoded ({layer.name}): {exc}") from None
+        layer.produced += len(out)
+        if layer.produced > self.cap or layer.inflater.unconsumed_tail:
+            raise FetchError("too_large", f"{self.url} body exceeds {self.cap} bytes once decoded")
+        return out
+
+
+@dataclass
+class _Layer:
+    name: str
+    inflater: "zlib._Decompress"
+    produced: int = 0
 
 
 class HttpClient:
@@ -105,7 +237,8 @@ class HttpClient:
             verify = ssl.create_default_context(cafile=settings.ca_bundle)
         transport = httpx.HTTPTransport(verify=verify, trust_env=False, retries=1)
         # httpx has no public hook for the network backend; the pool is where httpcore takes it.
-        transport._pool._network_backend = GuardedBackend(settings.allow_loopback)
+        self._backend = GuardedBackend(settings.allow_loopback)
+        transport._pool._network_backend = self._backend
         self._client = httpx.Client(
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
@@ -121,6 +254,14 @@ class HttpClient:
             headers: dict[str, str] | None = None) -> Fetched:
         """`headers` may carry a credential (an API token); it is never logged or stored."""
         start = self._clock()
+        self._backend.deadline = time.monotonic() + self.settings.deadline
+        try:
+            return self._get(url, validators, accept, headers, start)
+        finally:
+            self._backend.deadline = None
+
+    def _get(self, url: str, validators: Validators | None, accept: str, headers: dict[str, str] | None,
+             start: float) -> Fetched:
         headers = {"Accept": accept, **(headers or {})}
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -161,21 +302,30 @@ class HttpClient:
                 return _Response(response.status_code, {k.lower(): v for k, v in response.headers.items()},
                                  body, response.num_bytes_downloaded)
         except httpx.HTTPError as exc:
+            if isinstance(exc, httpx.TimeoutException) and time.monotonic() >= (self._backend.deadline or 0):
+                raise FetchError("deadline", f"{url} took longer than the {self.settings.deadline:g}s deadline"
+                                 ) from None
             raise classify_transport_error(url, exc) from None
 
     def _read_capped(self, url: str, response: httpx.Response, start: float) -> bytes:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.settings.max_bytes:
             raise FetchError("too_large", f"{url} declares {declared} bytes, cap is {self.settings.max_bytes}")
+        decoder = BodyDecoder(response.headers.get("content-encoding", ""), self.settings.max_bytes,
+                              self.settings.max_encodings, url)
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes():  # decoded bytes: the cap counts what gzip expands to
+        for raw in response.iter_raw():  # raw: the decoder below counts what gzip expands to as it expands
+            chunk = decoder.feed(raw)
             size += len(chunk)
             if size > self.settings.max_bytes:
                 raise FetchError("too_large", f"{url} body exceeds {self.settings.max_bytes} bytes")
             if self._clock() - start > self.settings.deadline:
                 raise FetchError("deadline", f"{url} took longer than the {self.settings.deadline:g}s deadline")
             chunks.append(chunk)
+        chunks.append(decoder.flush())
+        if size + len(chunks[-1]) > self.settings.max_bytes:
+            raise FetchError("too_large", f"{url} body exceeds {self.settings.max_bytes} bytes")
         body = b"".join(chunks)
         if not body.strip():
             raise FetchError("empty", f"{url} answered 200 with an empty body")
