@@ -54,11 +54,20 @@ def test_term(day, term):
 
 @pytest.mark.parametrize("body, message", [
     (b"<html><body><table><tr><td>maintenance</td></tr></table></body></html>", "no slip opinions"),
-    (PAGE.replace(b"6/30/23", b"June 30"), "is not M/D/YY"),
+    (PAGE.replace(b"6/30/23", b"June 30").replace(b"/23<", b"/2x<"), "is not M/D/YY"),
 ])
 def test_broken_slip_pages(body, message):
     with pytest.raises(ParseError, match=message):
         SCOTUS.parse(fetched(body, SLIP_URL))
+
+
+@pytest.mark.parametrize("bad", [b"June 30", b"2/30/23", b"6/31/23"])
+def test_rows_with_impossible_dates_are_skipped_and_the_rest_kept(bad, caplog):
+    """Issue 25, class 6: an impossible date costs its own row, never the page."""
+    rows = SCOTUS.parse(fetched(PAGE, SLIP_URL))
+    broken = SCOTUS.parse(fetched(PAGE.replace(b"6/30/23", bad), SLIP_URL))
+    assert len(broken) == len(rows) - 3  # three opinions were released on 6/30/23
+    assert "3 of 58 slip opinions skipped as unreadable" in caplog.text
 
 
 # The shape of a v4 search result (type=o) as CourtListener documents it; no recording is shipped, so this is

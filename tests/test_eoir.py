@@ -94,11 +94,23 @@ def test_bodies_counted():
 @pytest.mark.parametrize("body, message", [
     (PAGE[: len(PAGE) // 3] .split(b"<table")[0], "no precedent decisions"),
     (b"<html><body><h1>Access Denied</h1></body></html>", "no precedent decisions"),
-    (PAGE.replace(b'<a href="/d9/2024-04/4074_amended_2.pdf">ID 4074</a>', b"ID 4074"), "lacks a PDF link"),
 ])
 def test_broken_pages_are_classified(body, message):
     with pytest.raises(ParseError, match=message):
         parse(body)
+
+
+@pytest.mark.parametrize("broken", [
+    (b'<a href="/d9/2024-04/4074_amended_2.pdf">ID 4074</a>', b"ID 4074"),   # no PDF link
+    (b"(BIA 2024)", b"(BIA 0000)"),                                              # year 0
+])
+def test_a_malformed_decision_costs_itself_only(broken, caplog):
+    """One unreadable row of 90 is skipped with a warning; the other 89 are kept (issue 25, class 6)."""
+    body = PAGE.replace(*broken, 1)
+    assert body != PAGE
+    decisions = parse(body)
+    assert len(decisions) == 89
+    assert "1 of 90 precedent decisions skipped as unreadable" in caplog.text
 
 
 def test_follows_the_newest_volume_from_the_index(server, http_settings):

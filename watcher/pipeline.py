@@ -110,7 +110,7 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
                                              new_items=False, item_count=None, unconditional=False)
         return SourceRun(source_id, "not_modified", bytes_received=fetched.bytes_received)
     documents = source.follow(ctx.http, fetched)
-    changes = [change for document in documents for change in source.parse(document)]
+    changes = source.collect(documents)
     changes = source.relate(changes, lambda key: ctx.store.changes.previous_facts(source_id, key))
     decisions = decide.classify(changes, ctx.store.changes.latest_versions(source_id, [c.item_key for c in changes]))
     baseline = not state.baseline_done

@@ -7,12 +7,18 @@ package would add one; `load_kinds` is called once by the CLI, never at import a
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import unicodedata
-from datetime import datetime
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
+from datetime import datetime
 from importlib.metadata import entry_points
-from typing import Callable, ClassVar, Mapping
+from typing import Callable, ClassVar, Iterable, Iterator, Mapping, Sequence, TypeVar
+from urllib.parse import urlsplit
 
 from ..config import SourceConfig
 from ..errors import ConfigError, ParseError
@@ -22,6 +28,14 @@ from ..models import Change, Fetched, Validators
 MAX_TITLE = 500
 MAX_SUMMARY = 4000
 MAX_ITEMS = 5000
+# Seconds of parse work per document. The real pages parse in well under a second; a page built to be slow (a
+# thousand repeated chart headings) is refused instead of holding the single worker for minutes.
+PARSE_BUDGET = 20.0
+# What a malformed item raises besides ParseError: an impossible date (2026-02-30), year 0, a missing key. The
+# item is skipped, its siblings are kept.
+ITEM_ERRORS = (ParseError, ValueError, OverflowError, KeyError, IndexError, TypeError)
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACE = re.compile(r"\s+")
 
@@ -59,6 +73,24 @@ class Source(ABC):
     def parse(self, fetched: Fetched) -> list[Change]:
         """Pure: bytes in, changes out. Raise ParseError; never return an empty list for a non-empty page."""
 
+    def collect(self, documents: Sequence[Fetched], *, budget: float = PARSE_BUDGET,
+                clock: Callable[[], float] = time.monotonic) -> list[Change]:
+        """Every kind's changes from the documents of one cycle: each parse within its time budget and classified,
+        only http(s) links, and one change per item key (a listing that repeats a row, or Federal Register pages
+        that shift between requests, would otherwise break the cycle's unique item keys)."""
+        changes: list[Change] = []
+        for document in documents:
+            with parse_budget(budget, clock):
+                try:
+                    changes += self.parse(document)
+                except ITEM_ERRORS as exc:
+                    if isinstance(exc, ParseError):
+                        raise
+                    log.exception("source %s: parser error", self.config.id)
+                    raise ParseError(f"{document.url}: unreadable page ({type(exc).__name__}: {str(exc)[:160]})"
+                                     ) from None
+        return unique_items([replace(c, url=safe_link(c.url)) for c in changes], self.config.id)
+
 
 def load_kinds() -> dict[str, type[Source]]:
     kinds: dict[str, type[Source]] = {}
@@ -94,6 +126,67 @@ def iso_time(tag) -> datetime | None:
         return datetime.fromisoformat(tag["datetime"].replace("Z", "+00:00"))
     except (KeyError, ValueError):
         return None
+
+
+def safe_link(url: str | None) -> str:
+    """An http(s) URL with a host, or nothing: `javascript:`, `data:` and `file:` links never leave a parser."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced IPv6 bracket
+        return ""
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else ""
+
+
+def unique_items(changes: list[Change], source_id: str) -> list[Change]:
+    """The first change of each item key; a repeat is logged, never fatal."""
+    seen: dict[str, Change] = {}
+    for change in changes:
+        seen.setdefault(change.item_key, change)
+    if len(seen) < len(changes):
+        log.warning("source %s: %d repeated item keys in one cycle collapsed", source_id, len(changes) - len(seen))
+    return list(seen.values())
+
+
+_BUDGET: ContextVar[tuple[float, float, Callable[[], float]] | None] = ContextVar("parse_budget", default=None)
+
+
+@contextmanager
+def parse_budget(seconds: float, clock: Callable[[], float] = time.monotonic) -> Iterator[None]:
+    token = _BUDGET.set((clock() + seconds, seconds, clock))
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def spend() -> None:
+    """Called by parsers inside their loops: past the budget, the parse stops with a ParseError."""
+    budget = _BUDGET.get()
+    if budget is not None and budget[2]() > budget[0]:
+        raise ParseError(f"parsing took longer than the {budget[1]:g}s budget; page refused")
+
+
+def each_item(items: Iterable[T], build: Callable[[T, int], Change | None], what: str) -> list[Change]:
+    """`build` per item, within the parse budget. A malformed item is skipped and its siblings kept; when no item
+    could be read, the first item's error is the page's."""
+    changes: list[Change] = []
+    errors: list[str] = []
+    for index, item in enumerate(items):
+        spend()
+        try:
+            change = build(item, index)
+        except ITEM_ERRORS as exc:
+            errors.append(str(exc) if isinstance(exc, ParseError) else f"{what} [{index}]: {type(exc).__name__}: {exc}")
+            continue
+        if change is not None:
+            changes.append(change)
+    if errors and not changes:
+        raise ParseError(errors[0][:300])
+    if errors:
+        log.warning("%d of %d %s skipped as unreadable, first: %s", len(errors), len(errors) + len(changes), what,
+                    errors[0][:300])
+    return changes
 
 
 def require_items(changes: list[Change], fetched: Fetched, what: str) -> list[Change]:

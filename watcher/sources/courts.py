@@ -18,7 +18,7 @@ from ..credentials import read_secret
 from ..errors import ParseError
 from ..http import HttpClient
 from ..models import Change, Fetched, Validators
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, require_items
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, require_items, spend
 from .federal_register import load_json
 
 SCOTUS = "https://www.supremecourt.gov/"
@@ -58,24 +58,27 @@ class ScotusSource(Source, kind="scotus"):
     def parse(self, fetched: Fetched) -> list[Change]:
         soup = BeautifulSoup(fetched.body, "lxml")
         base = fetched.url if fetched.url.startswith(SCOTUS) else SCOTUS
-        changes = []
+        rows = []
         for table in soup.find_all("table"):
+            spend()
             header = [c.get_text(" ", strip=True) for c in (table.find("tr") or table).find_all(["th", "td"])]
-            if "Docket" not in header or "Name" not in header:
-                continue
-            for row in table.find_all("tr")[1:]:
-                opinion = _slip_row(row, base)
-                if opinion is None:
-                    continue
-                changes.append(Change(
-                    source_id=self.config.id, item_key=opinion["docket"], kind="court_opinion",
-                    title=clean_text(f"{opinion['name']} ({opinion['docket']})", MAX_TITLE),
-                    summary=clean_text(f"Supreme Court opinion by {opinion['justice']}, decided "
-                                       f"{opinion['decided']:%B %d, %Y}. {opinion['citation']}", MAX_SUMMARY),
-                    url=opinion["pdf"], published=opinion["decided"],
-                    facts={"court": "scotus", "docket": opinion["docket"], "citation": opinion["citation"],
-                           "justice": opinion["justice"], "release": opinion["number"]}))
+            if "Docket" in header and "Name" in header:
+                rows += table.find_all("tr")[1:]
+        changes = each_item(rows, lambda row, _: self._slip_opinion(row, base), "slip opinions")
         return require_items(changes, fetched, "slip opinions")
+
+    def _slip_opinion(self, row: Tag, base: str) -> Change | None:
+        opinion = _slip_row(row, base)
+        if opinion is None:
+            return None
+        return Change(
+            source_id=self.config.id, item_key=opinion["docket"], kind="court_opinion",
+            title=clean_text(f"{opinion['name']} ({opinion['docket']})", MAX_TITLE),
+            summary=clean_text(f"Supreme Court opinion by {opinion['justice']}, decided "
+                               f"{opinion['decided']:%B %d, %Y}. {opinion['citation']}", MAX_SUMMARY),
+            url=opinion["pdf"], published=opinion["decided"],
+            facts={"court": "scotus", "docket": opinion["docket"], "citation": opinion["citation"],
+                   "justice": opinion["justice"], "release": opinion["number"]})
 
 
 class CourtListenerSource(Source, kind="courtlistener"):
@@ -119,7 +122,7 @@ class CourtListenerSource(Source, kind="courtlistener"):
         results = data.get("results")
         if not isinstance(results, list):
             raise ParseError(f"{fetched.url}: no 'results' list in the response", broken=True)
-        return [self._opinion(r, i) for i, r in enumerate(results)]
+        return each_item(results, self._opinion, "CourtListener results")
 
     def _opinion(self, result, index: int) -> Change:
         if not isinstance(result, dict):
@@ -129,7 +132,7 @@ class CourtListenerSource(Source, kind="courtlistener"):
                 or not isinstance(filed, str):
             raise ParseError(f"results[{index}]: cluster_id, caseName, dateFiled and absolute_url are required")
         try:
-            filed_on = datetime.fromisoformat(filed[:10]).replace(tzinfo=timezone.utc)
+            filed_on = datetime.combine(date.fromisoformat(filed[:10]), datetime.min.time(), timezone.utc)
         except ValueError:
             raise ParseError(f"results[{index}].dateFiled: '{filed[:20]}' is not a date") from None
         opinions = result.get("opinions") if isinstance(result.get("opinions"), list) else []

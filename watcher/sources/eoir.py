@@ -16,12 +16,13 @@ from bs4 import BeautifulSoup, Tag
 from ..errors import ParseError
 from ..http import HttpClient
 from ..models import Change, Fetched
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, require_items
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, require_items
 
 _CITATION = re.compile(r"(\d+)\s+I\s*&\s*N\s+Dec\.?\s+(\d+)")  # the period is sometimes missing
 _BODY_YEAR = re.compile(r"\((A\.\s*G\.|BIA|DIR)\s*(\d{4})\)")  # DIR: the EOIR Director
 _ID = re.compile(r"ID\s*(\d+)")
 BASE = "https://www.justice.gov/"
+FIRST_YEAR = 1940  # volume 1 of Administrative Decisions under Immigration and Nationality Laws
 
 
 def display_name(raw: str) -> str:
@@ -44,6 +45,8 @@ def parse_decision(table: Tag, page_url: str) -> dict | None:
     decision_id = _ID.search(cells[-1].get_text(" ", strip=True))
     if link is None or decision_id is None or body_year is None:
         raise ParseError(f"decision '{strong.get_text(strip=True)}' lacks a PDF link, ID or (body year)")
+    if not FIRST_YEAR <= int(body_year.group(2)) <= 2200:  # year 0 would become datetime(0, 1, 1): ValueError
+        raise ParseError(f"decision '{strong.get_text(strip=True)}': year {body_year.group(2)} is not a real year")
     return {
         "name": display_name(strong.get_text(" ", strip=True)),
         "citation": f"{citation.group(1)} I&N Dec. {citation.group(2)}",
@@ -90,16 +93,18 @@ class EoirPrecedentsSource(Source, kind="eoir_precedents"):
 
     def parse(self, fetched: Fetched) -> list[Change]:
         soup = BeautifulSoup(fetched.body, "lxml")
-        changes = []
-        for table in soup.find_all("table"):
-            decision = parse_decision(table, fetched.url)
-            if decision is None:
-                continue
-            changes.append(Change(
-                source_id=self.config.id, item_key=decision["citation"], kind="precedent",
-                title=f"Matter of {decision['name']}, {decision['citation']} ({decision['body']} {decision['year']})",
-                summary=decision["headnote"], url=decision["pdf"],
-                published=datetime(decision["year"], 1, 1, tzinfo=timezone.utc),
-                facts={k: decision[k] for k in ("name", "citation", "body", "year", "decision_id")},
-            ))
+        changes = each_item(soup.find_all("table"), lambda table, _: self._decision(table, fetched.url),
+                            "precedent decisions")
         return require_items(changes, fetched, "precedent decisions")
+
+    def _decision(self, table: Tag, page_url: str) -> Change | None:
+        decision = parse_decision(table, page_url)
+        if decision is None:
+            return None
+        return Change(
+            source_id=self.config.id, item_key=decision["citation"], kind="precedent",
+            title=f"Matter of {decision['name']}, {decision['citation']} ({decision['body']} {decision['year']})",
+            summary=decision["headnote"], url=decision["pdf"],
+            published=datetime(decision["year"], 1, 1, tzinfo=timezone.utc),
+            facts={k: decision[k] for k in ("name", "citation", "body", "year", "decision_id")},
+        )

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from ..errors import ConfigError, ParseError
 from ..http import HttpClient
 from ..models import Change, Fetched, Validators
-from .base import MAX_ITEMS, MAX_SUMMARY, MAX_TITLE, Source, clean_text
+from .base import MAX_ITEMS, MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item
 
 FIELDS = ["document_number", "type", "title", "abstract", "action", "publication_date", "effective_on",
           "comments_close_on", "cfr_references", "agencies", "html_url", "dates"]
@@ -26,7 +26,7 @@ TYPE_CODES = {"RULE", "PRORULE", "NOTICE", "PRESDOCU"}
 KINDS = {"Rule": "rule", "Proposed Rule": "proposed_rule", "Notice": "notice",
          "Presidential Document": "presidential_document"}
 _PAPERWORK = re.compile(r"^Agency Information Collection Activities|Paperwork Reduction Act", re.IGNORECASE)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fullmatch, ASCII: "$" would let a trailing newline in
 # USCIS, DHS, EOIR, State, and Labor (PERM): the agencies whose documents change immigration practice.
 DEFAULT_AGENCIES = ["u-s-citizenship-and-immigration-services", "homeland-security-department",
                     "executive-office-for-immigration-review", "state-department", "labor-department"]
@@ -61,8 +61,14 @@ def _field(doc: dict, key: str, kind: type, index: int, required: bool = True):
 
 def _date(doc: dict, key: str, index: int, required: bool = False) -> str | None:
     value = _field(doc, key, str, index, required)
-    if value is not None and not _DATE.match(value):
+    if value is None:
+        return None
+    if not _DATE.fullmatch(value):
         raise ParseError(f"results[{index}].{key}: '{value[:20]}' is not YYYY-MM-DD")
+    try:
+        date.fromisoformat(value)
+    except ValueError:  # 2026-02-30, 0000-01-01
+        raise ParseError(f"results[{index}].{key}: '{value}' is not a real date") from None
     return value
 
 
@@ -151,4 +157,4 @@ class FederalRegisterSource(Source, kind="federal_register"):
             raise ParseError(f"{fetched.url}: count is {count} but results are empty", broken=True)
         if len(results) > MAX_ITEMS:
             raise ParseError(f"{fetched.url}: {len(results)} results, more than the {MAX_ITEMS} sanity limit")
-        return [parse_document(doc, i, self.config.id) for i, doc in enumerate(results)]
+        return each_item(results, lambda doc, i: parse_document(doc, i, self.config.id), "Federal Register documents")

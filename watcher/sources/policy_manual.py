@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup, Tag
 
 from ..models import Change, Fetched
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, iso_time, require_items
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, iso_time, require_items, safe_link
 
 BASE = "https://www.uscis.gov/"
 _LABEL = re.compile(r"^\s*(policy alert|technical update)\s*[-–]\s*", re.IGNORECASE)
@@ -28,7 +28,8 @@ def _sections(row: Tag) -> list[dict]:
         cite = clean_text(citation.get_text(" ", strip=True) if citation else "", 60)
         volume = _VOLUME.match(cite)
         sections.append({"citation": cite, "title": clean_text(link.get_text(" ", strip=True).split(" - ", 1)[-1], 200),
-                         "url": urljoin(BASE, link["href"]), "volume": int(volume.group(1)) if volume else None})
+                         "url": safe_link(urljoin(BASE, link["href"])),
+                         "volume": int(volume.group(1)) if volume else None})
     return sections
 
 
@@ -39,27 +40,29 @@ def _slug(text: str) -> str:
 class PolicyManualSource(Source, kind="uscis_policy_manual"):
     def parse(self, fetched: Fetched) -> list[Change]:
         soup = BeautifulSoup(fetched.body, "lxml")
-        changes = []
         # Iterate the .pm-updates blocks, not views-row: a row left unclosed would otherwise swallow the next.
-        for row in soup.select("div.pm-updates"):
-            header = row.select_one(".pm-resource__update_header")
-            label = _LABEL.match(header.get_text(" ", strip=True)) if header else None
-            if label is None:
-                continue
-            kind = "policy_alert" if label.group(1).lower() == "policy alert" else "technical_update"
-            title = clean_text(header.get_text(" ", strip=True)[label.end():], MAX_TITLE)
-            published = iso_time(row.select_one("time[datetime]"))
-            body = row.select_one(".field--name-body")
-            pdf = row.select_one('a[href$=".pdf"]')
-            pdf_url = urljoin(BASE, pdf["href"]) if pdf else None
-            # A policy alert's PDF is date-stamped and stable; a technical update has none.
-            key = pdf_url or f"{published.date() if published else 'undated'}:{_slug(title)}"
-            sections = _sections(row)
-            changes.append(Change(
-                source_id=self.config.id, item_key=key, kind=kind,
-                title=("POLICY ALERT: " if kind == "policy_alert" else "Technical Update: ") + title,
-                summary=clean_text(body.get_text(" ", strip=True) if body else "", MAX_SUMMARY),
-                url=pdf_url or fetched.url, published=published,
-                facts={"label": kind, "affected_sections": sections,
-                       "volumes": sorted({s["volume"] for s in sections if s["volume"]})}))
+        changes = each_item(soup.select("div.pm-updates"), lambda row, _: self._update(row, fetched.url),
+                            "Policy Manual updates")
         return require_items(changes, fetched, "Policy Manual updates")
+
+    def _update(self, row: Tag, page_url: str) -> Change | None:
+        header = row.select_one(".pm-resource__update_header")
+        label = _LABEL.match(header.get_text(" ", strip=True)) if header else None
+        if label is None:
+            return None
+        kind = "policy_alert" if label.group(1).lower() == "policy alert" else "technical_update"
+        title = clean_text(header.get_text(" ", strip=True)[label.end():], MAX_TITLE)
+        published = iso_time(row.select_one("time[datetime]"))
+        body = row.select_one(".field--name-body")
+        pdf = row.select_one('a[href$=".pdf"]')
+        pdf_url = urljoin(BASE, pdf["href"]) if pdf else None
+        # A policy alert's PDF is date-stamped and stable; a technical update has none.
+        key = pdf_url or f"{published.date() if published else 'undated'}:{_slug(title)}"
+        sections = _sections(row)
+        return Change(
+            source_id=self.config.id, item_key=key, kind=kind,
+            title=("POLICY ALERT: " if kind == "policy_alert" else "Technical Update: ") + title,
+            summary=clean_text(body.get_text(" ", strip=True) if body else "", MAX_SUMMARY),
+            url=pdf_url or page_url, published=published,
+            facts={"label": kind, "affected_sections": sections,
+                   "volumes": sorted({s["volume"] for s in sections if s["volume"]})})

@@ -1,8 +1,11 @@
 """`rss`: RSS and Atom feeds (the USCIS newsroom and forms-updates feeds).
 
 feedparser only ever receives bytes (given a string it would open URLs and local files itself), and only
-after the prologue check: feedparser expands internal entities, so a feed declaring a DTD subset or an
-entity is refused before parsing (RELIABILITY B1-B3).
+after the declaration check: feedparser expands internal entities, so a feed declaring a DTD subset or an
+entity ANYWHERE is refused before parsing (RELIABILITY B1-B3). The check reads the body as feedparser will, through
+its own conversion to UTF-8: a check of the raw bytes, or of the prologue only, misses a declaration hidden
+behind a comment, a processing instruction, UTF-16 or a declared UTF-7. A DOCTYPE without a subset stays allowed
+(RSS 0.91 has one): it can declare nothing, and feedparser never fetches an external DTD.
 """
 
 from __future__ import annotations
@@ -16,25 +19,26 @@ from email.utils import parsedate_to_datetime
 import feedparser
 from bs4 import BeautifulSoup
 
+from feedparser.encodings import convert_to_utf8
+
 from ..errors import ParseError
 from ..models import Change, Fetched
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, require_items
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, require_items
 
 _DTD_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_ROOT = re.compile(rb"<[A-Za-z]")
 # feedparser flags these but still parses correctly; anything else in `bozo` is a broken feed.
 _SURVIVABLE = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
 
-def check_prologue(body: bytes) -> None:
-    """Refuse DTD subsets and entity declarations anywhere before the root element."""
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        body = body.decode("utf-16", errors="replace").encode("utf-8")
-    root = _ROOT.search(body)
-    prologue = body[: root.start()] if root else body
-    if _DTD_SUBSET.search(prologue) or _ENTITY.search(prologue):
-        raise ParseError("feed declares a DTD subset or entities; refused (entity expansion risk)")
+def refuse_declarations(body: bytes, headers: dict[str, str]) -> None:
+    """Refuse a DTD subset or an entity declaration anywhere in the body feedparser would parse."""
+    decoded = convert_to_utf8(dict(headers), body, feedparser.FeedParserDict(bozo=False))
+    # Also the raw bytes without NULs: UTF-16 and UTF-32 spell ASCII markup with NULs between the letters, and
+    # feedparser's conversion does not always recognise them (expat may, through the BOM).
+    for text in (decoded, body.replace(b"\0", b"")):
+        if _DTD_SUBSET.search(text) or _ENTITY.search(text):
+            raise ParseError("feed declares a DTD subset or entities; refused (entity expansion risk)")
 
 
 def entry_key(entry: feedparser.FeedParserDict, duplicate_ids: set[str]) -> str:
@@ -50,13 +54,15 @@ def entry_key(entry: feedparser.FeedParserDict, duplicate_ids: set[str]) -> str:
 
 
 def entry_published(entry: feedparser.FeedParserDict) -> datetime | None:
+    """An odd date (year 0, 30 February, out of range) gives None; it never costs the item."""
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    if parsed:
-        return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
-    raw = entry.get("published") or entry.get("updated")
-    try:  # email.utils reads two-digit years (`22 Jul 24`) as 2024
+    try:
+        if parsed:
+            return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
+        raw = entry.get("published") or entry.get("updated")
+        # email.utils reads two-digit years (`22 Jul 24`) as 2024
         return parsedate_to_datetime(raw).astimezone(timezone.utc) if raw else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
 
 
@@ -74,26 +80,24 @@ class RssSource(Source, kind="rss"):
     options = ("category",)
 
     def parse(self, fetched: Fetched) -> list[Change]:
-        check_prologue(fetched.body)
-        feed = feedparser.parse(fetched.body, response_headers={"content-type": fetched.content_type})
+        headers = {"content-type": fetched.content_type}
+        refuse_declarations(fetched.body, headers)
+        feed = feedparser.parse(fetched.body, response_headers=headers)
         if feed.bozo and not isinstance(feed.bozo_exception, _SURVIVABLE):
             raise ParseError(f"{fetched.url}: malformed feed: {feed.bozo_exception}")
         ids = [(e.get("id") or "").strip() for e in feed.entries]
         duplicates = {i for i in ids if i and ids.count(i) > 1}
         feed_title = clean_text(feed.feed.get("title"), MAX_TITLE)
-        changes = []
-        seen: set[str] = set()
-        for entry in feed.entries:
-            key = entry_key(entry, duplicates)
-            if key in seen:
-                continue  # same item twice in one feed: keep the first
-            seen.add(key)
-            changes.append(Change(
-                source_id=self.config.id, item_key=key, kind=self.config.options.get("category", "news"),
-                title=clean_text(entry.get("title"), MAX_TITLE),
-                summary=clean_text(html_to_text(entry.get("summary", "")), MAX_SUMMARY),
-                url=(entry.get("link") or "").strip(),
-                published=entry_published(entry),
-                facts={"feed": feed_title, **({"category": entry.category} if entry.get("category") else {})},
-            ))
-        return require_items(changes, fetched, "feed entries")
+        changes = each_item(feed.entries, lambda entry, _: self._entry(entry, duplicates, feed_title), "feed entries")
+        return require_items(changes, fetched, "feed entries")  # a key repeated in the feed: Source.collect
+
+    def _entry(self, entry: feedparser.FeedParserDict, duplicates: set[str], feed_title: str) -> Change:
+        return Change(
+            source_id=self.config.id, item_key=entry_key(entry, duplicates),
+            kind=self.config.options.get("category", "news"),
+            title=clean_text(entry.get("title"), MAX_TITLE),
+            summary=clean_text(html_to_text(entry.get("summary", "")), MAX_SUMMARY),
+            url=(entry.get("link") or "").strip(),
+            published=entry_published(entry),
+            facts={"feed": feed_title, **({"category": entry.category} if entry.get("category") else {})},
+        )

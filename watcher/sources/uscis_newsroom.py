@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 from ..models import Change, Fetched
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, iso_time, require_items
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, iso_time, require_items
 
 BASE = "https://www.uscis.gov/"
 
@@ -30,17 +30,18 @@ class UscisNewsroomSource(Source, kind="uscis_newsroom"):
     def parse(self, fetched: Fetched) -> list[Change]:
         soup = BeautifulSoup(fetched.body, "lxml")
         base = fetched.url if fetched.url.startswith("https://www.uscis.gov") else BASE
-        changes = []
-        for row in soup.select("div.views-row"):
-            link = row.select_one(".views-field-title a[href]")
-            if link is None:
-                continue
-            url = urljoin(base, link["href"])
-            published = iso_time(row.select_one("time[datetime]"))
-            body = row.select_one(".views-field-body")
-            changes.append(Change(
-                source_id=self.config.id, item_key=url, kind=KINDS.get(_category(link["href"]), "news"),
-                title=clean_text(link.get_text(" ", strip=True), MAX_TITLE),
-                summary=clean_text(body.get_text(" ", strip=True) if body else "", MAX_SUMMARY),
-                url=url, published=published, facts={"category": _category(link["href"])}))
+        changes = each_item(soup.select("div.views-row"), lambda row, _: self._row(row, base), "newsroom rows")
         return require_items(changes, fetched, "newsroom rows")
+
+    def _row(self, row: Tag, base: str) -> Change | None:
+        link = row.select_one(".views-field-title a[href]")
+        if link is None:
+            return None
+        url = urljoin(base, link["href"])
+        published = iso_time(row.select_one("time[datetime]"))
+        body = row.select_one(".views-field-body")
+        return Change(
+            source_id=self.config.id, item_key=url, kind=KINDS.get(_category(link["href"]), "news"),
+            title=clean_text(link.get_text(" ", strip=True), MAX_TITLE),
+            summary=clean_text(body.get_text(" ", strip=True) if body else "", MAX_SUMMARY),
+            url=url, published=published, facts={"category": _category(link["href"])})

@@ -17,12 +17,12 @@ from datetime import date, datetime, timezone
 from typing import Callable, Iterable, Mapping
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from ..errors import FetchError, ParseError
 from ..http import HttpClient
 from ..models import Change, Fetched
-from .base import Source
+from .base import Source, spend
 
 log = logging.getLogger(__name__)
 
@@ -111,18 +111,26 @@ def bulletin_month(soup: BeautifulSoup) -> tuple[str, str]:
 
 
 def find_charts(soup: BeautifulSoup) -> dict[str, Tag]:
-    """Each chart is the first real table (2+ rows, 2+ columns) after its heading."""
+    """Each chart is the first real table (2+ rows, 2+ columns) after its heading.
+
+    One walk through the document in order: a heading waits for the next chart table. (Searching forward from
+    every heading was quadratic: a page of a thousand repeated headings took minutes.)"""
     charts: dict[str, Tag] = {}
-    for string in soup.find_all(string=True):
-        text = re.sub(r"\s+", " ", str(string).replace("\xa0", " ")).strip()
-        match = _HEADING.match(text) if text.isupper() else None
-        if not match or CHARTS[(match.group(1), match.group(2))] in charts:
+    waiting: list[str] = []
+    for node in soup.descendants:
+        spend()
+        if isinstance(node, Tag):
+            if node.name == "table" and waiting and _is_chart(node):
+                for name in waiting:
+                    charts.setdefault(name, node)
+                waiting = []
             continue
-        table = string.find_next("table")
-        while table is not None and not _is_chart(table):
-            table = table.find_next("table")
-        if table is not None:
-            charts[CHARTS[(match.group(1), match.group(2))]] = table
+        if not isinstance(node, NavigableString) or isinstance(node, Comment):
+            continue
+        text = re.sub(r"\s+", " ", str(node).replace("\xa0", " ")).strip()
+        match = _HEADING.match(text) if text.isupper() else None
+        if match and CHARTS[(match.group(1), match.group(2))] not in charts:
+            waiting.append(CHARTS[(match.group(1), match.group(2))])
     missing = [name for name in CHARTS.values() if name not in charts]
     if missing:
         raise ParseError(f"chart heading not found for: {', '.join(missing)}", broken=True)
@@ -130,8 +138,8 @@ def find_charts(soup: BeautifulSoup) -> dict[str, Tag]:
 
 
 def _is_chart(table: Tag) -> bool:
-    rows = table.find_all("tr")
-    return len(rows) >= 2 and len(rows[0].find_all(["td", "th"])) >= 2
+    rows = table.find_all("tr", limit=2)
+    return len(rows) >= 2 and len(rows[0].find_all(["td", "th"], limit=2)) >= 2
 
 
 def parse_chart(name: str, table: Tag) -> list[Cell]:
