@@ -6,7 +6,6 @@ BIN := $(VENV)/bin
 #   make install TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
-DB ?= var/watcher.db
 CONFIG ?= config
 
 .PHONY: install run test bench clean screenshots
@@ -20,9 +19,9 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The database is the config's [storage] path (var/watcher.db for the bundled config); DB=... overrides it.
 run: install
-	mkdir -p $(dir $(DB))
-	HF_HUB_OFFLINE=1 $(BIN)/watcher --config $(CONFIG) --db $(DB) run
+	HF_HUB_OFFLINE=1 $(BIN)/watcher --config $(CONFIG) $(if $(DB),--db $(DB)) run
 
 test: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q

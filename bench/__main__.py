@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import cycle, matching, operations
+from . import cycle, hostile, matching, operations
 
 
 def main() -> None:
@@ -10,6 +10,7 @@ def main() -> None:
     rows += cycle.measure()
     rows += matching.measure()
     rows += operations.measure()
+    rows += hostile.measure()
     width = max(len(name) for name, _ in rows)
     print(f"| {'benchmark':<{width}} | value |")
     print(f"|{'-' * (width + 2)}|-------|")

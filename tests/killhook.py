@@ -3,6 +3,7 @@
 WATCHER_KILL_AT=before_commit   dies on entering Store.commit_cycle (after fetch and parse)
 WATCHER_KILL_AT=after_send      dies after the provider accepted a message, before it is marked sent
 WATCHER_KILL_AT=mid_migration   dies inside the first migration, after three of its statements
+WATCHER_KILL_AT=mid_backup      dies while VACUUM INTO is writing the backup's temporary file
 """
 
 import os
@@ -41,3 +42,39 @@ elif STEP == "after_send":
         return error
 
     Dispatcher._send = _send_then_die
+elif STEP == "mid_backup":
+    import sqlite3
+
+    import watcher.store as store_package
+    import watcher.store.schema as schema
+
+    _connect = sqlite3.connect
+
+    class _DyingConnection:
+        """The backup's own connection: SIGKILL after a few hundred VM steps of VACUUM INTO."""
+
+        def __init__(self, *args, **kwargs):
+            self._conn = _connect(*args, **kwargs)
+            steps = [0]
+
+            def progress():
+                steps[0] += 1
+                if steps[0] > 3:
+                    _die()
+                return 0
+            self._conn.set_progress_handler(progress, 100)
+
+        def __getattr__(self, name):
+            return getattr(self._conn, name)
+
+    _real_backup = schema.backup
+
+    def _dying_backup(path, destination, *args, **kwargs):
+        real_connect = schema.sqlite3.connect
+        schema.sqlite3.connect = _DyingConnection
+        try:
+            return _real_backup(path, destination, *args, **kwargs)
+        finally:
+            schema.sqlite3.connect = real_connect
+
+    store_package.backup = _dying_backup

@@ -544,8 +544,8 @@ def test_S1_kill_during_migration_rolls_back_and_the_next_start_migrates(make_co
     directory = make_config([("a", server.url("/f"))])
     env = {**os.environ, "PYTHONPATH": str(REPO / "tests"), "WATCHER_KILL_AT": "mid_migration"}
     killed = subprocess.run([sys.executable, "-c", "import killhook; from watcher.cli import main; main()",
-                             "--config", str(directory), "status"], env=env, capture_output=True, timeout=60)
-    assert killed.returncode == -9
+                             "--config", str(directory), "check", "--all"], env=env, capture_output=True, timeout=60)
+    assert killed.returncode == -9  # `check` creates the database (status never would)
     db = sqlite3.connect(directory.parent / "watcher.db")
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     db.close()

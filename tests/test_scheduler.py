@@ -48,7 +48,8 @@ def test_jobs_have_explicit_defaults_and_poll_records(make_config, server):
     service.add_jobs()
     service.scheduler.start(paused=True)  # jobs get their resolved defaults once added to a started scheduler
     jobs = {job.id: job for job in service.scheduler.get_jobs()}
-    assert set(jobs) == {"source:a", "dispatch", "heartbeat"}  # b is disabled; no [agenda] schedule
+    assert set(jobs) == {"source:a", "dispatch", "tick", "heartbeat"}  # b is disabled; no [agenda] schedule
+    assert jobs["dispatch"].executor == "delivery" and jobs["source:a"].executor == "default"
     assert jobs["source:a"].coalesce is True and jobs["source:a"].max_instances == 1
     assert jobs["source:a"].misfire_grace_time == 900
     service.poll(app.sources[0])

@@ -15,7 +15,7 @@ import pytest
 from watcher import app as app_module
 from watcher.models import SourceState
 from watcher.notify.health import compose_heartbeat
-from watcher.scheduler import PROGRESS_WINDOW, Service
+from watcher.scheduler import DELIVERY_BOUND, PROGRESS_WINDOW, Service
 from watcher.sources.rss import RssSource
 from watcher.systemd import notify, watchdog_seconds
 
@@ -69,7 +69,7 @@ def test_notify_protocol(notify_socket):
     assert watchdog_seconds({"WATCHDOG_USEC": "300000000", "WATCHDOG_PID": "1"}) is None  # meant for another pid
 
 
-def test_watchdog_is_fed_only_while_jobs_complete(notify_socket, make_config, server):
+def test_watchdog_is_fed_only_while_both_workers_are_alive(notify_socket, make_config, server):
     path, sock = notify_socket
     from .conftest import Reply
     from .feeds import rss, uscis_items
@@ -78,13 +78,23 @@ def test_watchdog_is_fed_only_while_jobs_complete(notify_socket, make_config, se
                                environ={})
     ticks = [1000.0]
     service = Service(app, clock=lambda: ticks[0], environ={"NOTIFY_SOCKET": path})
-    service.poll(app.sources[0])                 # a completed job
+    service.poll(app.sources[0])                 # a completed job on each worker
+    service.dispatch()
     ticks[0] += PROGRESS_WINDOW - 1
     assert service.feed_watchdog() and sock.recv(64) == b"WATCHDOG=1"
-    ticks[0] += 2                                # no job completed for longer than the window: a wedged worker
+    ticks[0] += 2                                # neither worker completed anything for longer than the window
     assert service.feed_watchdog() is False
-    service.dispatch()                           # progress again
+    service.dispatch()                           # delivery alive again, polling still silent: still starved
+    assert service.feed_watchdog() is False
+    service.tick()
     assert service.feed_watchdog()
+    with service.delivery.job():                 # a send in progress is alive within its bound...
+        ticks[0] += DELIVERY_BOUND - 1
+        service.tick()
+        assert service.feed_watchdog()
+        ticks[0] += 2                            # ...and hung past it
+        service.tick()
+        assert service.feed_watchdog() is False
     app.close()
 
 
@@ -105,8 +115,14 @@ def test_backup_command(make_config, server, tmp_path):
     from watcher.cli import main
     from watcher.store import Store
     directory = make_config([("a", server.url("/f"))])
-    result = CliRunner().invoke(main, ["--config", str(directory), "backup", str(tmp_path / "b" / "copy.db")])
-    assert result.exit_code == 0 and "backup written" in result.output
-    copy = Store(tmp_path / "b" / "copy.db")
+    copy_path = tmp_path / "b" / "copy.db"
+    # No database yet: a backup of nothing is an error naming the file it looked for, and creates nothing.
+    missing = CliRunner().invoke(main, ["--config", str(directory), "backup", str(copy_path)])
+    assert missing.exit_code == 2 and f"no database at {tmp_path / 'watcher.db'}" in missing.output
+    assert not (tmp_path / "watcher.db").exists() and not copy_path.exists()
+    result = CliRunner().invoke(main, ["--config", str(directory), "backup", "--init", str(copy_path)])
+    assert result.exit_code == 0 and f"backup of {tmp_path / 'watcher.db'} written" in result.output
+    assert copy_path.stat().st_mode & 0o777 == 0o600
+    copy = Store(copy_path)
     assert copy.integrity() == ["ok"]
     copy.close()

@@ -38,6 +38,7 @@ class App:
 
     def close(self) -> None:
         self.context.http.close()
+        self.dispatcher.store.close()
         self.store.close()
 
 
@@ -79,15 +80,19 @@ def training_set(config: Config, store: Store) -> list[LabeledItem]:
 
 def build_app(config: Config, *, kinds: Mapping[str, type[Source]] | None = None,
               environ: Mapping[str, str] = os.environ, console: TextIO | None = None,
-              now=utcnow) -> App:
+              now=utcnow, create: bool = True) -> App:
+    """`create`: make the database if it is missing (only `run` asks for that on the command line)."""
     sources = build_sources(config, kinds)
     targets = build_targets({t.name: resolve_secret(t, environ) for t in config.targets},
                             {t.name: t.format for t in config.targets})
-    store = Store(config.storage_path)
+    store = Store(config.storage_path, create=create)
     http = HttpClient(config.http, now=now)
     matcher = build_matcher(config, store)
     context = Context(store=store, http=http, matcher=matcher, routes=config.routes,
                       targets=config.targets, now=now, ops_targets=config.ops_targets(),
                       due_days=config.training.due_days, host_peers=host_peers(config))
-    dispatcher = Dispatcher(store, targets, now=now, console=console, ops=config.ops_targets())
+    # Delivery runs on a thread of its own (scheduler.py), so it gets a connection of its own: SQLite serialises
+    # the two writers, and neither ever sees the other's half-done transaction.
+    dispatcher = Dispatcher(Store(config.storage_path, create=False), targets, now=now, console=console,
+                            ops=config.ops_targets())
     return App(config=config, store=store, sources=sources, context=context, dispatcher=dispatcher)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -40,11 +42,34 @@ def main(ctx: click.Context, config_dir: str, db: str | None, verbose: bool) -> 
     ctx.obj = {"config_dir": config_dir, "db": db}
 
 
-def _app(ctx: click.Context) -> app_module.App:
+def _app(ctx: click.Context, *, create: bool = False) -> app_module.App:
+    from .cli_common import announce_creation
+
     config = app_module.load_config(ctx.obj["config_dir"], ctx.obj["db"])
-    app = app_module.build_app(config)
+    announce_creation(config.storage_path, create)
+    app = app_module.build_app(config, create=create, environ=_environ(ctx))
     ctx.call_on_close(app.close)
     return app
+
+
+def _environ(ctx: click.Context) -> dict[str, str]:
+    """The environment, with $CREDENTIALS_DIRECTORY set from --credentials: the production config's
+    `url_credential` targets can be checked before the unit starts (systemd sets it only inside the unit)."""
+    environ = dict(os.environ)
+    if ctx.obj.get("credentials"):
+        environ["CREDENTIALS_DIRECTORY"] = str(ctx.obj["credentials"])
+    return environ
+
+
+def credentials_option(command):
+    """`--credentials DIR`: read systemd credentials (one file per name) from DIR, outside systemd."""
+    def remember(ctx: click.Context, _param, value):
+        if value is not None:
+            ctx.ensure_object(dict)["credentials"] = value
+        return value
+    return click.option("--credentials", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                        default=None, expose_value=False, callback=remember,
+                        help="Directory holding the systemd credentials (as LoadCredential= would provide).")(command)
 
 
 @main.group()
@@ -53,6 +78,7 @@ def config() -> None:
 
 
 @config.command("check")
+@credentials_option
 @click.pass_context
 def config_check(ctx: click.Context) -> None:
     """Validate the three files, the source kinds and the targets; exit non-zero on any error."""
@@ -61,7 +87,8 @@ def config_check(ctx: click.Context) -> None:
 
     cfg = app_module.load_config(ctx.obj["config_dir"], ctx.obj["db"])
     app_module.build_sources(cfg)
-    build_targets({t.name: resolve_secret(t) for t in cfg.targets})
+    environ = _environ(ctx)
+    build_targets({t.name: resolve_secret(t, environ) for t in cfg.targets})
     click.echo(f"config OK: {len(cfg.sources)} sources, {len(cfg.case_types)} case types, "
                f"{len(cfg.relations)} cross-cutting relations, "
                f"{len(cfg.targets) or 'no'} targets{'' if cfg.targets else ' (alerts go to the console)'}, "
@@ -74,22 +101,50 @@ def run(ctx: click.Context) -> None:
     """Run the service: poll every source on its schedule and deliver alerts, until SIGTERM or Ctrl-C."""
     from .scheduler import Service
 
-    app = _app(ctx)
+    app = _app(ctx, create=True)
     train = getattr(app.context.matcher, "train", None)
     if train:  # load the model and train before READY=1, not on the first change of the day
         train()
     Service(app).serve()
 
 
+@main.command("test-send")
+@click.argument("target")
+@credentials_option
+@click.pass_context
+def test_send(ctx: click.Context, target: str) -> None:
+    """Send one test message to TARGET now (not through the outbox), and say whether it was accepted."""
+    from .credentials import resolve_secret
+    from .notify.dispatch import Dispatcher, build_targets
+
+    config = app_module.load_config(ctx.obj["config_dir"], ctx.obj["db"])
+    chosen = [t for t in config.targets if t.name == target]
+    if not chosen:
+        known = ", ".join(t.name for t in config.targets) or "none configured"
+        raise InputError(f"test-send: unknown target '{target}' (targets: {known})")
+    url = resolve_secret(chosen[0], _environ(ctx))
+    built = build_targets({target: url}, {target: chosen[0].format})
+    now = datetime.now(timezone.utc)
+    error = Dispatcher(None, built, now=lambda: now).send(
+        target, "[watcher] Test message",
+        f"This is a test message from watcher, sent {now:%Y-%m-%d %H:%M} UTC by `watcher test-send {target}`. "
+        "Alerts for this target will arrive the same way.")
+    if error:
+        raise InputError(f"test-send: target '{target}' did not accept the message: {error}")
+    click.echo(f"test message accepted by target '{target}'")
+
+
 @main.command()
 @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--init", is_flag=True, help="Create the database first if it does not exist yet.")
 @click.pass_context
-def backup(ctx: click.Context, destination: Path) -> None:
+def backup(ctx: click.Context, destination: Path, init: bool) -> None:
     """A consistent copy of the database (VACUUM INTO, then an atomic rename); safe while the service runs."""
     from .cli_common import load_config, open_store
 
-    written = open_store(ctx, load_config(ctx)).backup(destination)
-    click.echo(f"backup written: {written} ({written.stat().st_size} bytes)")
+    store = open_store(ctx, load_config(ctx), create=init)
+    written = store.backup(destination)
+    click.echo(f"backup of {store.path.resolve()} written: {written} ({written.stat().st_size} bytes, mode 0600)")
 
 
 @main.command()
@@ -102,7 +157,7 @@ def check(ctx: click.Context, source_id: str | None, all_sources: bool) -> None:
 
     if bool(source_id) == all_sources:
         raise InputError("check: give a SOURCE_ID or --all, not both or neither")
-    app = _app(ctx)
+    app = _app(ctx, create=True)  # a cycle, like the service's: it may start the database
     chosen = [s for s in app.sources if s.config.enabled] if all_sources else \
         [s for s in app.sources if s.config.id == app.config.source(source_id).id]
     failures = 0
@@ -123,29 +178,68 @@ def _when(moment: datetime | None) -> str:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@credentials_option
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Per source: last success, consecutive failures, last error, item count; then the outbox."""
-    app = _app(ctx)
-    states = {s.source_id: s for s in app.store.sources.all()}
-    rows = [(s.config, states.get(s.config.id) or SourceState(s.config.id)) for s in app.sources]
-    outbox = app.store.outbox.counts()
+    """Which database, then per source: health, last success, failures, items, last error; targets; the outbox.
+    Needs no secret: a target whose credential cannot be read is listed as such (see --credentials)."""
+    from .cli_common import load_config, open_store
+
+    config = load_config(ctx)
+    store = open_store(ctx, config)
+    states = {s.source_id: s for s in store.sources.all()}
+    rows = [(s, states.get(s.id) or SourceState(s.id)) for s in config.sources]
+    targets = _target_states(config, _environ(ctx))
+    outbox = store.outbox.counts()
     if as_json:
-        click.echo(json.dumps({"sources": [_status_json(c, st) for c, st in rows], "outbox": outbox}, indent=2))
+        click.echo(json.dumps({"database": str(store.path.resolve()), "sources": [_status_json(c, st) for c, st in rows],
+                               "targets": targets, "outbox": outbox}, indent=2))
         return
-    click.echo(f"{'source':<28} {'kind':<18} {'health':<13} {'last success':<17} {'fails':>5} {'items':>6}  last error")
+    click.echo(f"database: {store.path.resolve()}")
+    click.echo(f"{'source':<28} {'kind':<18} {'health':<16} {'last success':<17} {'fails':>5} {'items':>6}")
     for cfg, st in rows:
-        error = f"[{st.last_error_class}] {st.last_error_message}" if st.last_error_class else ""
-        health = st.health if cfg.enabled else "disabled"
-        click.echo(f"{cfg.id:<28} {cfg.kind:<18} {health:<13} {_when(st.last_success_at):<17} "
-                   f"{st.consecutive_failures:>5} {st.item_count:>6}  {error[:100]}")
+        click.echo(f"{cfg.id[:28]:<28} {cfg.kind[:18]:<18} {_health(cfg, st):<16} {_when(st.last_success_at):<17} "
+                   f"{st.consecutive_failures:>5} {st.item_count:>6}")
+        if len(cfg.id) > 28:
+            click.echo(f"    id: {cfg.id}")
+        if st.last_error_class:
+            # Wrapped under the row, never cut: the end of an error message is often the part that explains it.
+            for line in textwrap.wrap(f"last error [{st.last_error_class}] {st.last_error_message}", 100,
+                                      break_long_words=True, break_on_hyphens=False):
+                click.echo(f"    {line}")
+    for name, state in targets.items():
+        click.echo(f"target {name}: {state}")
     click.echo("outbox: " + (", ".join(f"{k}={v}" for k, v in sorted(outbox.items())) or "empty"))
+
+
+def _health(cfg, st: SourceState) -> str:
+    """`ok` only after a success: a source that was tried and never got through says so."""
+    if not cfg.enabled:
+        return "disabled"
+    if st.last_success_at is None:
+        return "never succeeded" if st.last_attempt_at else "not polled yet"
+    return st.health
+
+
+def _target_states(config, environ) -> dict[str, str]:
+    from .credentials import resolve_secret
+    from .errors import ConfigError
+
+    states = {}
+    for target in config.targets:
+        try:
+            resolve_secret(target, environ)
+            states[target.name] = "credential readable"
+        except ConfigError as exc:
+            states[target.name] = str(exc).split(": ", 2)[-1]
+    return states
 
 
 def _status_json(cfg, st: SourceState) -> dict:
     def iso(moment):
         return moment.isoformat() if moment else None
-    return {"id": cfg.id, "kind": cfg.kind, "enabled": cfg.enabled, "last_success_at": iso(st.last_success_at),
+    return {"id": cfg.id, "kind": cfg.kind, "enabled": cfg.enabled, "state": _health(cfg, st),
+            "last_success_at": iso(st.last_success_at),
             "last_attempt_at": iso(st.last_attempt_at), "consecutive_failures": st.consecutive_failures,
             "last_error_class": st.last_error_class, "last_error_message": st.last_error_message,
             "backoff_until": iso(st.backoff_until), "item_count": st.item_count, "health": st.health,
@@ -158,9 +252,11 @@ def _status_json(cfg, st: SourceState) -> dict:
 @click.pass_context
 def changes(ctx: click.Context, since: datetime | None, limit: int) -> None:
     """List stored changes, newest first (baseline items included), each with the id `feedback` takes."""
-    app = _app(ctx)
+    from .cli_common import load_config, open_store
+
+    store = open_store(ctx, load_config(ctx))
     since = since.replace(tzinfo=timezone.utc) if since else None
-    for c in app.store.changes.listing(since, limit):
+    for c in store.changes.listing(since, limit):
         codes = ",".join(c.case_types) or "-"
         click.echo(f"{c.id:>6}  {c.updated_at[:16]}  {c.source_id:<24} v{c.version}  [{codes}]  "
                    f"{c.title[:90]}  {c.url}")

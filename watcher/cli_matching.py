@@ -31,7 +31,7 @@ def classify(ctx: click.Context, input_path: Path, output_path: Path) -> None:
     codes = [c.code for c in config.case_types]
     items = load_labeled(input_path)
     start = time.perf_counter()
-    store = open_store(ctx, config)  # the embedding cache lives here
+    store = open_store(ctx, config, create=True)  # the embedding cache lives here: a lab database may start empty
     learned = app_module.build_learned(config, store)
     learned.train(app_module.training_set(config, store))
     scores, chosen = learned.scores([i.title for i in items], [i.summary for i in items])
@@ -65,7 +65,7 @@ def evaluate(ctx: click.Context, labels_path: Path, shift: bool, curve: bool) ->
     train = held_out(app_module.labeled_items(config), evaluated)
     if not train:
         raise InputError(f"{labels_path}: every bundled labeled item is in it; nothing is left to train on")
-    learned = app_module.build_learned(config, open_store(ctx, config))
+    learned = app_module.build_learned(config, open_store(ctx, config, create=True))  # an embedding cache
     learned.train(train)
     _, chosen = learned.scores([i.title for i in evaluated], [i.summary for i in evaluated])
     gold = [set(i.case_types) for i in evaluated]
@@ -198,7 +198,7 @@ def cases_import(ctx: click.Context, file: Path) -> None:
     except UnicodeDecodeError:
         raise InputError(f"{file.name}: not UTF-8 text") from None
     matters = parse_caseload(text, file.name, [c.code for c in config.case_types], config.matching.aliases)
-    store = open_store(ctx, config)
+    store = open_store(ctx, config, create=True)  # the caseload may come before the service's first start
     with store.transaction():
         store.matters.replace_all(matters, datetime.now(timezone.utc))
     counts = store.matters.open_counts()

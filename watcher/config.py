@@ -170,6 +170,40 @@ class Config:
         raise ConfigError(f"unknown source '{source_id}' (configured: {known})")
 
 
+UNIX_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab(5): 0 and 7 are Sunday
+_DAY_PART = re.compile(r"(\*|[0-7](?:-[0-7])?)(?:/([1-9]))?")
+
+
+def crontab_fields(line: str) -> dict[str, str]:
+    """The five fields of a crontab line as apscheduler's CronTrigger arguments, the day of week translated.
+
+    In crontab(5) day 1 is Monday and 0 or 7 Sunday; apscheduler 3 counts 0 as Monday, so `1-5` given straight
+    to it runs Tuesday to Saturday. Numbers, ranges and steps are spelled out as day names, which mean the same
+    to both; names pass through. Raises ValueError for anything neither reads.
+    """
+    fields = line.split()
+    if len(fields) != 5:
+        raise ValueError(f"a crontab line has 5 fields (minute hour day month day-of-week), got {len(fields)}")
+    minute, hour, day, month, day_of_week = fields
+    return {"minute": minute, "hour": hour, "day": day, "month": month,
+            "day_of_week": ",".join(_unix_days(part) for part in day_of_week.lower().split(","))}
+
+
+def _unix_days(part: str) -> str:
+    match = _DAY_PART.fullmatch(part)
+    if match is None:
+        if re.search(r"\d", part):
+            raise ValueError(f"day of week '{part}' mixes names and numbers")
+        return part  # names (mon-fri, sat,sun): the same in crontab and apscheduler
+    span, step = match.group(1), int(match.group(2) or 1)
+    first, last = (0, 6) if span == "*" else (int(span.split("-")[0]), int(span.split("-")[-1]))
+    if first > last:
+        raise ValueError(f"day of week range '{part}' runs backwards")
+    if span == "*" and step == 1:
+        return "*"
+    return ",".join(dict.fromkeys(UNIX_DAYS[d % 7] for d in range(first, last + 1, step)))
+
+
 def parse_schedule(section: Section, key: str = "schedule") -> Schedule:
     """An interval ("30m"), a crontab line in UTC, or a list of crontab lines."""
     jitter = int(section.number("jitter_seconds", 60, minimum=-1))
@@ -187,7 +221,7 @@ def parse_schedule(section: Section, key: str = "schedule") -> Schedule:
         raise section.error("must not be empty", key)
     for line in lines:
         try:
-            CronTrigger.from_crontab(line, timezone="UTC")
+            CronTrigger(**crontab_fields(line), timezone="UTC")
         except ValueError as exc:
             raise section.error(f"'{line}' is not an interval like '30m' nor a crontab line: {exc}", key) from None
     return Schedule(cron=tuple(lines), jitter_seconds=jitter)
@@ -405,7 +439,9 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
     training.allow("due_days")
     return Config(
         directory=directory,
-        storage_path=Path(db_override or storage.text("path", "var/watcher.db")),
+        # Like every path in watcher.toml, relative to the config directory: `watcher status` run from any
+        # directory reads the file the service writes. --db (a command-line path) is taken as given.
+        storage_path=Path(db_override) if db_override else _relative(directory, storage.text("path", required=True)),
         http=http,
         matching=_load_matching(root, directory, {c.code for c in case_types}),
         sources=_load_sources(directory, http),

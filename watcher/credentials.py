@@ -10,6 +10,8 @@ from typing import Mapping
 from .config import TargetConfig
 from .errors import ConfigError
 
+UNIT_PREFIX = "watcher_"  # LoadCredential=watcher:<directory> names each file watcher_<file>
+
 
 def resolve_secret(target: TargetConfig, environ: Mapping[str, str] = os.environ) -> str:
     """Read a target's apprise URL from its credential file or environment variable."""
@@ -25,8 +27,14 @@ def read_secret(owner: str, *, env: str | None, credential: str | None,
         if not directory:
             raise ConfigError(f"{owner}: credential '{credential}' needs $CREDENTIALS_DIRECTORY "
                               "(systemd LoadCredential=)")
+        # The unit loads the whole directory (LoadCredential=watcher:/etc/watcher/credentials), which systemd
+        # names "watcher_<file>"; `--credentials DIR` outside systemd, or one LoadCredential= per file, gives the
+        # bare name. Both spellings are read, so the config names the file the admin wrote.
+        path = Path(directory) / credential
+        if not path.exists() and (Path(directory) / f"{UNIT_PREFIX}{credential}").exists():
+            path = Path(directory) / f"{UNIT_PREFIX}{credential}"
         try:
-            value = (Path(directory) / credential).read_text().strip()
+            value = path.read_text().strip()
         except OSError as exc:
             raise ConfigError(f"{owner}: cannot read credential '{credential}': {exc.strerror}") from None
     else:

@@ -4,6 +4,7 @@ and path (`sources.toml: source[2].url: must be https`) in one line.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -30,12 +31,13 @@ class Section:
     def allow(self, *keys: str) -> None:
         for key in self.data:
             if key not in keys:
-                raise self.error("unknown key", key)
+                raise self.error("unknown key" + did_you_mean(key, keys), key)
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., *, required: bool = False) -> Any:
         if key not in self.data:
             if required or default is ...:
-                raise self.error("is required", key)
+                typo = difflib.get_close_matches(key, [str(k) for k in self.data], n=1, cutoff=0.75)
+                raise self.error("is required" + (f" (is '{typo[0]}' a typo of '{key}'?)" if typo else ""), key)
             return default
         value = self.data[key]
         # bool is an int in Python; a number must not accept `true`.
@@ -70,6 +72,11 @@ class Section:
     def items(self, key: str) -> list[Section]:
         values = self.get(key, list, [])
         return [Section(self.file, f"{key}[{i}]", v) for i, v in enumerate(values)]
+
+
+def did_you_mean(key: str, known) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:

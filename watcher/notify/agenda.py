@@ -13,6 +13,7 @@ from html import escape
 from typing import Mapping, Sequence
 
 from ..store.tasks import AlertedChange, StoredTask
+from .render import link
 
 MINUTES = {"URGENT": 10, "ACTION": 5, "INFO": 2}
 RANK = {"URGENT": 0, "ACTION": 1, "INFO": 2}
@@ -98,7 +99,7 @@ def render_html(agenda: Agenda) -> str:
         parts.append(f"<h2>{escape(code)} <small>({items[0].open_matters} open matters)</small></h2><ul>")
         for item in items:
             parts.append(f"<li><span class='u' style='color:{colour[item.urgency]}'>{item.urgency}</span> "
-                         f"({item.minutes} min) <a href=\"{escape(item.url, quote=True)}\">{escape(item.title)}</a>"
+                         f"({item.minutes} min) {link(item.url, item.title)}"
                          + (f" <i>(also {escape(', '.join(item.also))})</i>" if item.also else "")
                          + (f"<div class='why'>{escape(item.why)}</div>" if item.why else "") + "</li>")
         parts.append("</ul>")

@@ -9,8 +9,8 @@ the ops targets hear about it on another channel.
 from __future__ import annotations
 
 import logging
-import re
 import sys
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,18 +24,11 @@ from ..errors import ConfigError
 from ..models import Delivery, Message
 from ..store import Store
 from .alerts import CONSOLE, message_ref
-from .render import LIMITS, render_digest, safe_text
+from ..redact import redact, redact_url
+from .render import LIMITS, paragraphs, render_digest, safe_text
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
-_CREDENTIALS = re.compile(r"(://)[^/@\s]+@|([?&](?:pass|password|token|apikey|key|secret)=)[^&\s]+", re.I)
-
-
-def redact(text: str) -> str:
-    """Strip userinfo and token-like query values from anything we log or store."""
-    return _CREDENTIALS.sub(lambda m: (m.group(1) or m.group(2)) + "***" + ("@" if m.group(1) else ""), text)
-
-
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -76,13 +69,19 @@ class Dispatcher:
         self.targets = dict(targets)
         self.ops = tuple(ops)
 
-    def run(self, limit: int = 200) -> DispatchResult:
+    def run(self, limit: int = 200, budget: float | None = None,
+            clock: Callable[[], float] = time.monotonic) -> DispatchResult:
+        """Send what is due. With a `budget` (seconds), no new send starts once it is spent: the rest waits for
+        the next tick, so one run never holds the delivery worker for long (the watchdog reads its progress)."""
+        began = clock()
         due = self.store.outbox.due(self.now(), limit)
         batches: dict[tuple[str, str], list[Delivery]] = defaultdict(list)
         for delivery in due:
             batches[(delivery.target, delivery.digest or f"single:{delivery.id}")].append(delivery)
         totals = [0, 0, 0]
         for (_, mode), deliveries in batches.items():
+            if budget is not None and clock() - began > budget:
+                break
             for i, n in enumerate(self._batch(deliveries, None if mode.startswith("single:") else mode)):
                 totals[i] += n
         return DispatchResult(*totals)
@@ -131,8 +130,12 @@ class Dispatcher:
                 "Check the target's credential and `watcher status`.")
         self.store.outbox.enqueue(Message(ref=ref, item_key=f"dead:{delivery.id}", version=0,
                                           subject=f"[watcher ops] DEAD LETTER to {delivery.target}",
-                                          text=f"{body}\n\nRef: {ref}", html=f"<p>{body}</p><p>Ref: {ref}</p>",
+                                          text=f"{body}\n\nRef: {ref}", html=paragraphs(body, f"Ref: {ref}"),
                                           targets=others, kind="dead-letter", urgency="URGENT"), None, now)
+
+    def send(self, name: str, subject: str, text: str) -> str | None:
+        """One message now, outside the outbox (`watcher test-send`): None when accepted, else the redacted reason."""
+        return self._send(name, subject, text, paragraphs(*text.split("\n\n")))
 
     def _send(self, name: str, subject: str, text: str, html: str) -> str | None:
         """Returns None on success, else a redacted reason."""
@@ -160,5 +163,5 @@ def _build(name: str, url: str) -> apprise.Apprise:
     target = apprise.Apprise(asset=asset)
     if not target.add(url):
         raise ConfigError(f"watcher.toml: target '{name}': apprise cannot use this URL "
-                          f"({redact(url.split('?')[0])})")
+                          f"({redact_url(url)})")
     return target

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from html import escape
 
 from typing import Mapping, Sequence
 
 from ..models import Message, SourceState
 from .alerts import message_ref
+from .render import paragraphs
 
 EXPLAIN = {
     "failing": "is FAILING: {n} consecutive fetch errors. Last error [{cls}]: {msg}",
@@ -36,7 +36,7 @@ def compose_health(state: SourceState, new: str, now: datetime, targets: tuple[s
     ref = message_ref(state.source_id, f"health:{new}", int(now.timestamp()))
     text = f"{body}\n\nRef: {ref}"
     return Message(ref=ref, item_key=f"health:{state.source_id}", version=0, subject=subject, text=text,
-                   html=f"<p>{escape(body)}</p><p>Ref: {escape(ref)}</p>", targets=targets)
+                   html=paragraphs(body, f"Ref: {ref}"), targets=targets)
 
 
 def compose_heartbeat(states: Sequence[SourceState], outbox: Mapping[str, int], now: datetime,
@@ -59,7 +59,7 @@ def compose_heartbeat(states: Sequence[SourceState], outbox: Mapping[str, int], 
     return Message(ref=ref, item_key=f"heartbeat:{now.date()}", version=0,
                    subject=f"[watcher ops] Daily heartbeat {now.date()}: "
                            f"{'all sources ok' if not problems else f'{len(problems)} need attention'}",
-                   text=f"{body}\n\nRef: {ref}", html=f"<p>{escape(body)}</p><p>Ref: {escape(ref)}</p>",
+                   text=f"{body}\n\nRef: {ref}", html=paragraphs(body, f"Ref: {ref}"),
                    targets=targets, kind="health")
 
 
@@ -73,5 +73,5 @@ def compose_mass_change(source_id: str, new: int, total: int, now: datetime, tar
             "alerts were sent for them. Check the source and `watcher changes`.").replace("{new}", str(new))
     return Message(ref=ref, item_key=f"mass:{source_id}", version=0,
                    subject=f"[watcher ops] {source_id}: {new} items looked new at once; alerts held",
-                   text=f"{body}\n\nRef: {ref}", html=f"<p>{escape(body)}</p><p>Ref: {escape(ref)}</p>",
+                   text=f"{body}\n\nRef: {ref}", html=paragraphs(body, f"Ref: {ref}"),
                    targets=targets, kind="health")

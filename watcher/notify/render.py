@@ -1,9 +1,11 @@
 """Rendering messages: e-mail HTML (escaped) and plain text, and chat-safe text.
 
-Upstream text is untrusted. In HTML everything is escaped and every link is built by us from the stored
-canonical URL, shown in full. For chat targets (Slack and the like) `safe_text` defuses anything a chat
-service would turn live: `<!channel>` and `<@U123>` tokens, `<https://evil|uscis.gov>` disguised links,
-markdown links, bidi overrides and zero-width characters; and cuts to the service's size limit.
+Upstream text is untrusted. All HTML is built through `paragraphs` and `link` (or `escape` on every value):
+every link is built by us from the stored URL, shown in full, and live only for http(s). For chat targets
+(Slack, Discord and the like) `safe_text` defuses anything a chat service would turn live: `<!channel>` and
+`<@U123>` tokens, `<https://evil|uscis.gov>` disguised links, markdown links (with a title, or by reference),
+bidi overrides and zero-width characters, and cuts to the service's size limit. URLs themselves pass through
+byte for byte: a link that no longer matches its target is worse than markup.
 """
 
 from __future__ import annotations
@@ -20,8 +22,15 @@ LIMITS = {"slack": 3500, "text": 4000, "email": 100_000}
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _CHAT_LINK = re.compile(r"<((?:https?|mailto|ftp)://?[^>|\s]*)\|([^>]*)>", re.IGNORECASE)
 _CHAT_TOKEN = re.compile(r"<[!@#]([^>|]*)(?:\|([^>]*))?>")
-_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)")
 _BROADCAST = re.compile(r"@(channel|here|everyone|all)\b", re.IGNORECASE)
+_URL = re.compile(r"https?://[^\s<>\"'\[\]()]+", re.IGNORECASE)
+# Markup characters in plain text, replaced by look-alikes.
+_MARKUP = {"*": "∗", "_": "ˍ", "~": "∼", "`": "\u02bc", "<": "‹", ">": "›", "|": "∣"}
+# What is left of markdown link syntax once inline links are rewritten: `[text][ref]`, `[text](`, `[ref]: url`.
+# Its brackets become look-alikes; a plain "[watcher]" stays as it is.
+_BRACKETS = re.compile(r"\[([^\]\n]*)\](?=\s*[\[(:])")
+_MARKUP_CHARS = re.compile("[" + re.escape("".join(_MARKUP)) + "]")
 
 
 def cut(text: str, limit: int) -> str:
@@ -29,16 +38,35 @@ def cut(text: str, limit: int) -> str:
 
 
 def safe_text(text: str, limit: int) -> str:
-    """Text no chat service can turn into a mention, a hidden link or markup."""
+    """Text no chat service can turn into a mention, a hidden link or markup; URLs kept byte for byte."""
     text = _INVISIBLE.sub("", text)
     text = _CHAT_LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = _CHAT_TOKEN.sub(lambda m: m.group(2) or m.group(1), text)
     text = _MARKDOWN_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
+    pieces, last = [], 0
+    for url in _URL.finditer(text):
+        pieces += [_defuse(text[last:url.start()]), url.group(0)]
+        last = url.end()
+    return cut("".join(pieces) + _defuse(text[last:]), limit)
+
+
+def _defuse(text: str) -> str:
+    """Plain text between URLs: no broadcast mention, and no character left that starts markup or a chat token."""
     text = _BROADCAST.sub(lambda m: f"(at){m.group(1)}", text)
-    # No angle bracket survives, so nothing left can be parsed as a chat token; * _ ~ ` lose their markup role.
-    text = text.replace("<", "‹").replace(">", "›")
-    text = re.sub(r"([*_~`])", lambda m: "\u02bc" if m.group(1) == "`" else {"*": "∗", "_": "ˍ", "~": "∼"}[m.group(1)], text)
-    return cut(text, limit)
+    text = _BRACKETS.sub(lambda m: f"⟦{m.group(1)}⟧", text)
+    return _MARKUP_CHARS.sub(lambda m: _MARKUP[m.group(0)], text)
+
+
+def paragraphs(*texts: str) -> str:
+    """Plain text as HTML paragraphs, every one escaped: the one way a message's text becomes HTML."""
+    return "".join(f"<p>{escape(t)}</p>" for t in texts)
+
+
+def link(url: str, label: str | None = None) -> str:
+    """An escaped link, live only for http(s); anything else is shown as text and cannot be clicked."""
+    if not re.match(r"https?://", url or "", re.IGNORECASE):
+        return escape(label or url or "")
+    return f'<a href="{escape(url, quote=True)}">{escape(label or url)}</a>'
 
 
 def movement_line(row) -> str:
@@ -130,7 +158,7 @@ def _html(decision, matches, ref, counts, level, label, published, moved, impact
         parts.append(f"<p>Your team's open matters: {escape(', '.join(matter_refs))}</p>")
     for task in tasks:
         parts.append(f"<p>Training task for {escape(task.team)}: {escape(task.title)} (due {escape(task.due)})</p>")
-    parts.append(f'<p><a href="{escape(change.url, quote=True)}">{escape(change.url)}</a></p><p>Ref: {escape(ref)}</p>')
+    parts.append(f"<p>{link(change.url)}</p>" + paragraphs(f"Ref: {ref}"))
     return "".join(parts)
 
 

@@ -9,6 +9,7 @@ from ..models import Message
 from ..store import Store
 from .agenda import Agenda, build_agenda, render_html, render_markdown
 from .alerts import CONSOLE, message_ref
+from .render import paragraphs
 
 
 def make_agenda(store: Store, start: date, end: date, team: str | None = None) -> Agenda:
@@ -32,7 +33,7 @@ def queue_weekly_agenda(store: Store, config: Config, now: datetime) -> Message 
     ref = message_ref("agenda", start.isoformat(), end.isoformat())
     message = Message(ref=ref, item_key=f"agenda:{start}", version=0,
                       subject=f"[watcher] Weekly policy briefing agenda {start} to {end}",
-                      text=render_markdown(agenda) + f"\nRef: {ref}\n", html=render_html(agenda) + f"<p>Ref: {ref}</p>",
+                      text=render_markdown(agenda) + f"\nRef: {ref}\n", html=render_html(agenda) + paragraphs(f"Ref: {ref}"),
                       targets=targets, kind="agenda")
     with store.transaction():
         store.outbox.enqueue(message, None, now)

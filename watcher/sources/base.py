@@ -24,6 +24,7 @@ from ..config import SourceConfig
 from ..errors import ConfigError, ParseError
 from ..http import HttpClient
 from ..models import Change, Fetched, Validators
+from ..tomlfile import did_you_mean
 
 MAX_TITLE = 500
 MAX_SUMMARY = 4000
@@ -53,7 +54,8 @@ class Source(ABC):
     def __init__(self, config: SourceConfig):
         for key in config.options:
             if key not in self.options:
-                raise ConfigError(f"sources.toml: source '{config.id}'.{key}: unknown key for kind '{self.kind}'")
+                raise ConfigError(f"sources.toml: source '{config.id}'.{key}: unknown key for kind '{self.kind}'"
+                                  + did_you_mean(key, self.options))
         self.config = config
 
     def fetch(self, http: HttpClient, validators: Validators | None) -> Fetched:

@@ -40,9 +40,9 @@ class CycleResult:
 
 
 class Store:
-    def __init__(self, path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
+    def __init__(self, path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS, *, create: bool = True):
         self.path = Path(path)
-        self.db = open_database(self.path, busy_timeout_ms)
+        self.db = open_database(self.path, busy_timeout_ms, create=create)
         self.lock = threading.RLock()
         self.sources = SourceStates(self.db)
         self.changes = Changes(self.db)

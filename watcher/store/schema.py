@@ -125,9 +125,13 @@ def _embeddings_keyed_by_token_limit(db: Database) -> None:
     db.execute("DELETE FROM embeddings WHERE model NOT LIKE '%/%'")
 
 
-def open_database(path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
-    """Open (creating if new) and migrate; raises StorageError instead of ever damaging a foreign file."""
+def open_database(path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS, *, create: bool = True) -> Database:
+    """Open (creating if new and `create`) and migrate; raises StorageError instead of ever damaging a foreign
+    file, or creating one nobody asked for (a backup of a fresh empty file looks like success)."""
     path = Path(path)
+    if not create and not path.exists():
+        raise StorageError(f"no database at {path.resolve()} (storage.path in watcher.toml, or --db); "
+                           "`watcher run` creates it")
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     new_file = not path.exists()
@@ -181,13 +185,18 @@ def backup(path: Path, destination: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS
     destination = destination.resolve()
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = destination.with_name(f".{destination.name}.tmp")
-    tmp.unlink(missing_ok=True)
+    tmp.unlink(missing_ok=True)  # left by a backup killed midway: ours, and 0600 like this one
+    # Created 0600 before the first byte (VACUUM INTO accepts an empty file): a copy of client matters is never
+    # world-readable, not even while it is written or when a kill leaves it half done.
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000)
     try:
         conn.execute("VACUUM INTO ?", [str(tmp)])
+    except sqlite3.Error:
+        tmp.unlink(missing_ok=True)
+        raise
     finally:
         conn.close()
-    os.chmod(tmp, 0o600)
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, destination)
