@@ -127,6 +127,8 @@ def one(name: str) -> dict:
 
 
 def measure() -> list[tuple[str, str]]:
+    import logging
+    logging.getLogger("watcher.sources.base").setLevel(logging.ERROR)  # ten copies repeat every key, on purpose
     rows = []
     for name in ATTACKS:
         done = subprocess.run([sys.executable, "-m", "bench.hostile", name], capture_output=True, text=True,

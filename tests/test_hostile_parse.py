@@ -199,3 +199,20 @@ def test_collect_turns_a_parser_value_error_into_a_parse_error():
     source = Broken(SourceConfig(id="b", kind="broken-test", url="https://www.uscis.gov/x", schedule=Schedule()))
     with pytest.raises(ParseError, match="unreadable page"):
         source.collect([fetched(FEED)])
+
+
+# -- through the pipeline: a hostile response stores nothing and is classified ------------------------------------------
+
+@pytest.mark.parametrize("reply, error_class", [
+    (Reply(200, b"\x1f\x8b" + b"x" * 100, {"Content-Encoding": "gzip, gzip"}), "too_large"),
+    (Reply(200, FEED.replace(b"<rss", b"<!-- <a -->" + SUBSET + b"<rss", 1)), "parse"),
+    (Reply(429, b"", {"Retry-After": "99999999999999"}), "rate_limited"),
+])
+def test_a_hostile_response_stores_nothing_and_is_classified(server, make_config, reply, error_class):
+    server.routes["/feed"] = reply
+    config = app_module.load_config(make_config([("feed", server.url("/feed"))]))
+    app = app_module.build_app(config, kinds={"rss": RssSource}, environ={}, now=Clock())
+    run = run_source(app.context, app.sources[0])
+    assert (run.outcome, run.error_class) == ("error", error_class)  # never "bug"
+    assert app.store.db["changes"].count == 0
+    app.close()
