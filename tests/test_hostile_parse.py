@@ -216,3 +216,13 @@ def test_a_hostile_response_stores_nothing_and_is_classified(server, make_config
     assert (run.outcome, run.error_class) == ("error", error_class)  # never "bug"
     assert app.store.db["changes"].count == 0
     app.close()
+
+
+def test_a_feed_of_a_hundred_thousand_entries_is_refused_before_feedparser_reads_it():
+    item = b"<item><title>t</title><guid>%d</guid></item>"
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>' + \
+        b"".join(item % i for i in range(100_000)) + b"</channel></rss>"
+    began = time.monotonic()
+    with pytest.raises(ParseError, match="more than 5000 feed entries"):
+        RSS.parse(fetched(body))
+    assert time.monotonic() - began < 5  # feedparser alone takes 15 s on it

@@ -130,7 +130,7 @@ def open_database(path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS, *, c
     file, or creating one nobody asked for (a backup of a fresh empty file looks like success)."""
     path = Path(path)
     if not create and not path.exists():
-        raise StorageError(f"no database at {path.resolve()} (storage.path in watcher.toml, or --db); "
+        raise StorageError(f"no database at {path.resolve()} ([storage] path in watcher.toml, or --db); "
                            "`watcher run` creates it")
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
