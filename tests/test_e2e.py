@@ -104,7 +104,7 @@ def test_edited_item_becomes_version_two_not_a_second_new_alert(server, make_con
     assert (run.new, run.updated, run.messages) == (0, 1, 1)
     assert app.dispatcher.run().sent == 1
     out = capsys.readouterr().out
-    assert "Updated (v2)" in out and "Title was: " + items[0]["title"] in out
+    assert "(update 2)" in out and "What changed:\n- Title: " + items[0]["title"] + " -> " in out
     versions = list(app.store.db.query("SELECT version FROM change_versions ORDER BY version"))
     assert [v["version"] for v in versions].count(2) == 1
     app.close()

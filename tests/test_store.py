@@ -27,7 +27,8 @@ def test_new_database_pragmas_and_mode(tmp_path):
     assert [m["name"] for m in store.db["_sqlite_migrations"].rows] == ["0001_initial", "0002_source_health",
                                                                           "0003_matching_and_caseload",
                                                                           "0004_urgency_digests_tasks",
-                                                                          "0005_embeddings_keyed_by_token_limit"]
+                                                                          "0005_embeddings_keyed_by_token_limit",
+                                                                             "0006_canonical_urls_and_titles"]
     store.close()
     Store(tmp_path / "w.db").close()  # reopening applies nothing twice
 

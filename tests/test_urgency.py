@@ -23,7 +23,9 @@ def change(kind: str, title: str = "Something", **facts) -> Change:
     (change("rule", effective_on="2026-01-01"), H1B, {}, Urgency.ACTION),          # already in force
     (change("rule"), H1B, {}, Urgency.ACTION),                                     # no date given
     (change("proposed_rule", comments_close_on="2026-12-05"), H1B, {}, Urgency.ACTION),
-    (change("proposed_rule", comments_close_on="2027-02-01"), H1B, {}, Urgency.INFO),
+    (change("proposed_rule", comments_close_on="2027-02-01"), H1B, {}, Urgency.ACTION),  # any open comment period
+    (change("proposed_rule", comments_close_on="2026-11-01"), H1B, {}, Urgency.INFO),    # closed
+    (change("proposed_rule"), H1B, {}, Urgency.INFO),                                   # no deadline given
     (change("notice"), H1B, {}, Urgency.INFO),
     (change("notice"), H1B, {"H-1B": 25}, Urgency.ACTION),                         # many open matters
     (change("rule", effective_on="2026-12-15"), H1B, {"H-1B": 99}, Urgency.URGENT),  # capped

@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping
 
+from .meaning import lawyer_changes
 from .models import Change, Decision, SourceState, Status, StoredVersion
 
 SOURCE_BACKOFF_BASE = timedelta(minutes=15)
@@ -55,14 +56,16 @@ def mass_change(new: int, total: int) -> bool:
 
 
 def classify(changes: Iterable[Change], stored: Mapping[str, StoredVersion]) -> list[Decision]:
-    """NEW when the key is unknown, UPDATED (version n+1) when its content hash moved, else UNCHANGED."""
+    """NEW when the key is unknown, UPDATED (version n+1) when its content hash moved, else UNCHANGED. An update
+    carries the lawyer-relevant fields that changed; with none, it is stored and not announced."""
     decisions = []
     for change in changes:
         previous = stored.get(change.item_key)
         if previous is None:
             decisions.append(Decision(change, Status.NEW, 1))
         elif previous.content_hash != change.content_hash:
-            decisions.append(Decision(change, Status.UPDATED, previous.version + 1, previous))
+            changed = lawyer_changes(change.kind, previous.fields(), change.fields())
+            decisions.append(Decision(change, Status.UPDATED, previous.version + 1, previous, changed))
         else:
             decisions.append(Decision(change, Status.UNCHANGED, previous.version, previous))
     return decisions

@@ -53,11 +53,16 @@ class Change:
 
     @property
     def content_hash(self) -> str:
-        # Identity (item_key) and content are separate, so an edit is an update, not a new item (C2).
-        material = json.dumps(
-            [self.title, self.summary, self.url, self.facts], sort_keys=True, default=str
-        )
+        # Identity (item_key) and content are separate, so an edit is an update, not a new item (C2). The hash
+        # covers the content as meant (meaning.py): a respelled link or re-wrapped text is not a new version.
+        from .meaning import meaning
+
+        material = json.dumps(meaning(self.title, self.summary, self.url, self.facts), sort_keys=True, default=str)
         return hashlib.sha256(material.encode()).hexdigest()
+
+    def fields(self) -> dict[str, Any]:
+        """Title, summary and facts in one mapping: what meaning.lawyer_changes compares."""
+        return {**self.facts, "title": self.title, "summary": self.summary}
 
 
 class Status(str, Enum):
@@ -75,6 +80,11 @@ class StoredVersion:
     content_hash: str
     title: str
     summary: str
+    url: str = ""
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    def fields(self) -> dict[str, Any]:
+        return {**self.facts, "title": self.title, "summary": self.summary}
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,13 @@ class Decision:
     status: Status
     version: int
     previous: StoredVersion | None = None
+    # For an update: the lawyer-relevant fields that changed (meaning.FieldChange). None of them: a cosmetic
+    # update, stored as a version and never announced.
+    changed: tuple = ()
+
+    @property
+    def announce(self) -> bool:
+        return self.status is Status.NEW or (self.status is Status.UPDATED and bool(self.changed))
 
 
 @dataclass(frozen=True)
@@ -127,6 +144,7 @@ class TrainingTask:
     due: str          # YYYY-MM-DD
     urgency: str
     url: str
+    was_due: str | None = None  # set when an update of the item moves an open task: its due date before
 
 
 @dataclass(frozen=True)

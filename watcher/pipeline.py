@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
 from . import decide
@@ -18,15 +18,20 @@ from .errors import FetchError, WatcherError
 from .http import HttpClient
 from .matching.language import announced, originals, translation_of
 from .matching.matcher import Matcher
+from .meaning import canonical_url, plain
 from .models import Decision, Match, Message, SourceRun, Status, TrainingTask
-from .notify.alerts import CONSOLE, compose, message_ref
-from .notify.training import compose_tasks
+from .notify.alerts import CONSOLE, compose, message_ref, scope_to_countries
+from .notify.bulletin import bulletin_impact
+from .notify.training import compose_tasks, task_key
 from .urgency import urgency
 from .notify.health import compose_health, compose_mass_change
 from .sources.base import Source
 from .store import CycleResult, Store
 
 log = logging.getLogger(__name__)
+# One announcement in two feeds (USCIS posts an alert as a stakeholder message too) is one change: a title another
+# source stored within this window is not announced again.
+SAME_ANNOUNCEMENT = timedelta(days=4)
 
 
 @dataclass(frozen=True)
@@ -119,8 +124,10 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     fresh = {d.change.item_key: d.change for d in decisions if d.status is Status.NEW}
     dockets = {key: decide.docket_key(c.kind, c.facts) for key, c in fresh.items()}
     urls = ctx.store.changes.urls_elsewhere(source_id, [c.url for c in fresh.values()])
+    titles = ctx.store.changes.titles_elsewhere(source_id, [c.title for c in fresh.values()], now - SAME_ANNOUNCEMENT)
     stored_dockets = ctx.store.changes.dockets_elsewhere(source_id, filter(None, dockets.values()))
-    elsewhere = {key for key, c in fresh.items() if c.url in urls or dockets[key] in stored_dockets}
+    elsewhere = {key for key, c in fresh.items() if canonical_url(c.url) in urls or dockets[key] in stored_dockets
+                 or plain(c.title).lower() in titles}
     new_count = _count(decisions, Status.NEW)
     mass = not baseline and decide.mass_change(new_count, len(changes))
     # The first fetch is a silent baseline (C4); a mass change is held for a person to look at.
@@ -192,14 +199,20 @@ def _match_and_compose(ctx: Context, source_id: str, decisions: Sequence[Decisio
             matches[decision.change.item_key] = _as_translation(ctx, translations[decision.change.item_key], matches)
             continue
         found = matches[decision.change.item_key] = ctx.matcher.match(decision.change)
-        if silent or decision.change.item_key in elsewhere or not found:
+        if silent or decision.change.item_key in elsewhere or not found or not decision.announce:
             continue
-        matters = ctx.store.matters.open_matters([m.case_type for m in found])
-        level = urgency(decision.change, found, open_matters, now)
-        ref = message_ref(source_id, decision.change.item_key, decision.version)
-        new_tasks = compose_tasks(decision, found, level, matters, now, ctx.due_days, ref)
+        change = decision.change
+        matters, counts = scope_to_countries(change, found, ctx.store.matters.open_matters([m.case_type for m in found]),
+                                             open_matters)
+        level = urgency(change, found, counts, now)
+        ref = message_ref(source_id, change.item_key, decision.version)
+        teams = {m.team for m in matters} | {"all"}
+        existing = ctx.store.tasks.open_dues([task_key(change, team) for team in sorted(teams)])
+        moved = bulletin_impact(change, matters) if change.kind == "visa_bulletin" else None
+        new_tasks = compose_tasks(decision, found, level, matters, now, ctx.due_days, ref, existing,
+                                  moved.became_current + moved.fell_behind if moved else ())
         tasks += new_tasks
-        messages += compose(decision, found, ctx.routes, ctx.targets, open_matters, level, new_tasks, matters)
+        messages += compose(decision, found, ctx.routes, ctx.targets, counts, level, new_tasks, matters, now.date())
     return matches, messages, tasks
 
 

@@ -2,7 +2,7 @@
 
 URGENT: something a case must act on now (a rule taking effect within 30 days, a bulletin retrogression or
 an unavailable category). ACTION: something to prepare for (a final rule further out, a proposed rule whose
-comment period closes soon, a precedent decision, a Supreme Court ruling, a policy alert, a termination or
+comment period is open, a precedent decision, a Supreme Court ruling, a policy alert, a termination or
 injunction in the news). INFO: the rest. Many open matters of an affected case type raise the level by one.
 """
 
@@ -23,7 +23,6 @@ class Urgency(IntEnum):
 
 
 SOON = 30              # days: a rule taking effect within this is URGENT
-COMMENT_SOON = 14      # days: a comment period closing within this is ACTION
 MANY_MATTERS = 25      # open matters of an affected case type that raise the level by one
 _DRAMATIC = re.compile(r"\b(final rule|interim final rule|terminat\w*|rescind\w*|rescission|vacat\w*|enjoin\w*|"
                        r"injunction|no grace period|takes? effect|effective (today|immediately))\b", re.IGNORECASE)
@@ -53,8 +52,9 @@ def base_urgency(change: Change, today: date) -> Urgency:
         effective = _days_until(facts.get("effective_on"), today)
         return Urgency.URGENT if effective is not None and 0 <= effective <= SOON else Urgency.ACTION
     if change.kind == "proposed_rule":
+        # An open comment period is a decision the firm has to make (comment or not) before a date.
         closes = _days_until(facts.get("comments_close_on"), today)
-        return Urgency.ACTION if closes is not None and 0 <= closes <= COMMENT_SOON else Urgency.INFO
+        return Urgency.ACTION if closes is not None and closes >= 0 else Urgency.INFO
     if _DRAMATIC.search(change.title):
         return Urgency.ACTION
     return Urgency.INFO

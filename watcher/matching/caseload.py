@@ -30,7 +30,50 @@ COLUMNS = {
 _FORBIDDEN = re.compile(r"name|client|beneficiary|petitioner|applicant|a[-_ ]?number|alien|a#|anumber|dob|birth|"
                         r"email|phone|address|ssn|passport|receipt", re.IGNORECASE)
 _A_NUMBER = re.compile(r"\bA[-\s]?\d{3}[-\s]?\d{3}[-\s]?\d{2,3}\b")
-STATUSES = {"open", "closed", "pending", "on hold"}
+
+# Case-management systems spell a matter's status many ways; watcher needs one thing: is it open. Documented in the
+# README ("Your first week"); anything else refuses the file with its line.
+STATUSES = {"open": "open", "pending": "open", "active": "open", "on hold": "open", "in progress": "open",
+            "filed": "open", "rfe": "open", "closed": "closed", "withdrawn": "closed", "approved": "closed",
+            "denied": "closed", "completed": "closed", "archived": "closed"}
+
+# Visa Bulletin categories as the charts name them (visa_bulletin.category_code), from the spellings firms use.
+_EMPLOYMENT = re.compile(r"^(?:EB|E|EMPLOYMENT|EMP)?[-\s]*([1-5])(?:ST|ND|RD|TH)?(?:[-\s]*(?:PREF(?:ERENCE)?))?$")
+_ORDINAL = re.compile(r"^([1-5])(?:ST|ND|RD|TH)\b")
+_FAMILY = re.compile(r"^F(?:AMILY)?[-\s]*(1|2A|2B|3|4|X)$")
+COUNTRIES = {"CHINA": ("CHINA", "CN", "CHN", "PRC", "CHINA-MAINLAND BORN", "CHINA MAINLAND", "MAINLAND CHINA"),
+             "INDIA": ("INDIA", "IN", "IND"), "MEXICO": ("MEXICO", "MX", "MEX"),
+             "PHILIPPINES": ("PHILIPPINES", "PH", "PHL", "THE PHILIPPINES")}
+_COUNTRY = {spelling: name for name, spellings in COUNTRIES.items() for spelling in spellings}
+
+
+def normalize_category(raw: str) -> str | None:
+    """EB-2, EB2, E2, "2nd", "EB 2" -> EB2; F2A, F-2A, FX -> F2A/FX; EB-5 sub-categories keep their suffix.
+    None when the value is not a bulletin category."""
+    text = re.sub(r"\s+", " ", raw.strip().upper())
+    if not text:
+        return None
+    family = _FAMILY.match(text)
+    if family:
+        return f"F{family.group(1)}"
+    employment = _EMPLOYMENT.match(text) or _ORDINAL.match(text)
+    if employment:
+        return f"EB{employment.group(1)}"
+    suffixed = re.match(r"^EB[-\s]?([1-5])[-\s]+([A-Z][A-Z -]+)$", text)
+    if suffixed:  # EB-5 Rural, EB-3 Other Workers: the chart's own row names (visa_bulletin.category_code)
+        from ..sources.visa_bulletin import category_code
+
+        code = category_code(suffixed.group(2))
+        return code if code.startswith(f"EB{suffixed.group(1)}-") else \
+            f"EB{suffixed.group(1)}-{re.sub(r'[^A-Z]+', '-', suffixed.group(2)).strip('-')}"
+    return None
+
+
+def normalize_country(raw: str) -> str | None:
+    """The chargeability as the charts name their columns: CHINA, INDIA, MEXICO, PHILIPPINES, or the country as
+    written (upper case) for every other, which the charts file under "All Chargeability"."""
+    text = re.sub(r"\s+", " ", raw.strip().upper())
+    return _COUNTRY.get(text, text) or None
 
 
 def parse_caseload(text: str, filename: str, codes: Sequence[str], aliases: Mapping[str, str]) -> list[Matter]:
@@ -74,9 +117,16 @@ def _matter(values: dict[str, str], lookup: Mapping[str, str], filename: str, li
     case_type = lookup.get(values["case_type"].lower())
     if case_type is None:
         raise InputError(f"{where}: case type '{values['case_type']}' is neither a code nor an alias in watcher.toml")
-    status = (values.get("status") or "open").lower()
-    if status not in STATUSES:
-        raise InputError(f"{where}: status '{status}' (expected one of {', '.join(sorted(STATUSES))})")
+    given = re.sub(r"\s+", " ", (values.get("status") or "open").strip().lower())
+    status = STATUSES.get(given)
+    if status is None:
+        raise InputError(f"{where}: status '{given}' (accepted: {', '.join(STATUSES)})")
+    category = None
+    if values.get("category"):
+        category = normalize_category(values["category"])
+        if category is None:
+            raise InputError(f"{where}: preference category '{values['category']}' is not a Visa Bulletin category "
+                             "(EB-1 to EB-5, F1, F2A, F2B, F3, F4)")
     priority = values.get("priority_date") or None
     if priority:
         try:
@@ -84,5 +134,5 @@ def _matter(values: dict[str, str], lookup: Mapping[str, str], filename: str, li
         except ValueError:
             raise InputError(f"{where}: priority_date '{priority}' is not YYYY-MM-DD") from None
     return Matter(ref=values["ref"], case_type=case_type, team=values["team"] or "unassigned", status=status,
-                  priority_date=priority, category=values.get("category") or None,
-                  country=(values.get("country") or "").upper() or None, venue=values.get("venue") or None)
+                  priority_date=priority, category=category,
+                  country=normalize_country(values.get("country") or ""), venue=values.get("venue") or None)

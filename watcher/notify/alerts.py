@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import replace
+from datetime import date
 from typing import Mapping, Sequence
 
 from ..config import RouteConfig, TargetConfig
@@ -72,9 +74,10 @@ def _bulletin_for(decision: Decision, prefixes: tuple[str, ...] | None) -> Decis
 def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[RouteConfig],
             targets: Sequence[TargetConfig], open_matters: Mapping[str, int] | None = None,
             urgency: Urgency = Urgency.INFO, tasks: Sequence[TrainingTask] = (),
-            matters: Sequence[Matter] = ()) -> list[Message]:
+            matters: Sequence[Matter] = (), today: date | None = None) -> list[Message]:
     """One message for every routed target; a team target that opted in gets its own variant listing that
-    team's open matter references (e-mail only, never a client name: matters carry none)."""
+    team's open matter references, and for a bulletin the matters it moved (e-mail only, never a client name:
+    matters carry none). Other targets get counts."""
     if decision.status is Status.UNCHANGED:
         return []
     schedule = route_targets(matches, urgency, routes, targets)
@@ -83,6 +86,7 @@ def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[Route
     change = decision.change
     ref = message_ref(change.source_id, change.item_key, decision.version)
     impact = bulletin_impact(change, matters) if change.kind == "visa_bulletin" else None
+    counts_only = replace(impact, named=False) if impact else None
     by_name = {t.name: t for t in targets}
     with_refs = [n for n in schedule if n in by_name and by_name[n].include_matter_refs
                  and by_name[n].format in ("auto", "email")]
@@ -95,22 +99,59 @@ def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[Route
         for prefixes, names in groups.items():
             group_ref = ref if prefixes is None else f"{ref}-{hashlib.sha256('|'.join(prefixes).encode()).hexdigest()[:4].upper()}"
             messages.append(_message(_bulletin_for(decision, prefixes), matches, group_ref, open_matters or {}, urgency,
-                                     tasks, impact, (), tuple(names), schedule))
+                                     tasks, counts_only, (), tuple(names), schedule, today))
     elif plain:
-        messages.append(_message(decision, matches, ref, open_matters or {}, urgency, tasks, impact, (), tuple(plain),
-                                 schedule))
+        messages.append(_message(decision, matches, ref, open_matters or {}, urgency, tasks, counts_only, (),
+                                 tuple(plain), schedule, today))
     for name in with_refs:
         team = by_name[name].team
         codes = {m.case_type for m in matches}
-        refs = tuple(m.ref for m in matters if m.team == team and m.case_type in codes)
-        team_ref = f"{ref}-{hashlib.sha256(team.encode()).hexdigest()[:4].upper()}"
-        messages.append(_message(decision, matches, team_ref, open_matters or {}, urgency, tasks, impact, refs,
-                                 (name,), schedule))
+        refs = tuple(m.ref for m in matters if (team is None or m.team == team) and m.case_type in codes)
+        team_ref = f"{ref}-{hashlib.sha256((team or '*').encode()).hexdigest()[:4].upper()}"
+        own = replace(impact, moves=tuple(m for m in impact.moves if team is None or m.team == team)) \
+            if impact else None
+        messages.append(_message(decision, matches, team_ref, open_matters or {}, urgency, tasks, own,
+                                 () if impact else refs, (name,), schedule, today))
     return messages
 
 
-def _message(decision, matches, ref, open_matters, urgency, tasks, impact, matter_refs, names, schedule) -> Message:
-    subject, text, html = render_alert(decision, matches, ref, open_matters, urgency, tasks, impact, matter_refs)
+def _message(decision, matches, ref, open_matters, urgency, tasks, impact, matter_refs, names, schedule,
+             today) -> Message:
+    subject, text, html = render_alert(decision, matches, ref, open_matters, urgency, tasks, impact, matter_refs,
+                                       today)
     return Message(ref=ref, item_key=decision.change.item_key, version=decision.version, subject=subject, text=text,
                    html=html, targets=tuple(names), kind="alert", urgency=urgency.name,
                    schedule={n: schedule[n] for n in names})
+
+
+# Countries designated for TPS or named by a parole process, as a caseload's chargeability/country column spells
+# them after import (upper case). An alert about one of them counts that country's matters only.
+DESIGNATED = ("AFGHANISTAN", "BURMA", "MYANMAR", "CAMEROON", "CUBA", "EL SALVADOR", "ETHIOPIA", "HAITI", "HONDURAS",
+              "LEBANON", "NEPAL", "NICARAGUA", "SOMALIA", "SOUTH SUDAN", "SUDAN", "SYRIA", "UKRAINE", "VENEZUELA",
+              "YEMEN", "GUATEMALA", "COLOMBIA", "ECUADOR")
+COUNTRY_SCOPED = ("TPS", "PAROLE")
+
+
+def designated_countries(change) -> set[str]:
+    text = f" {change.title} {change.summary} ".upper()
+    found = {c for c in DESIGNATED if re.search(rf"\b{re.escape(c)}\b", text)}
+    # "South Sudan" also contains "Sudan": keep the longer name alone when only it is meant.
+    if "SOUTH SUDAN" in found and not re.search(r"(?<!SOUTH )\bSUDAN\b", text):
+        found.discard("SUDAN")
+    return found
+
+
+def scope_to_countries(change, matches: Sequence[Match], matters: Sequence[Matter],
+                       counts: Mapping[str, int]) -> tuple[list[Matter], dict[str, int]]:
+    """For a TPS or parole change naming countries: only the matters of those countries (when the caseload says
+    which country a matter is), and the counts recomputed from them."""
+    countries = designated_countries(change)
+    codes = {m.case_type for m in matches} & set(COUNTRY_SCOPED)
+    if not countries or not codes:
+        return list(matters), dict(counts)
+    scoped = [m for m in matters if m.case_type not in codes or m.country is None or m.country in countries]
+    known = {m.case_type for m in matters if m.case_type in codes and m.country is not None}
+    new_counts = dict(counts)
+    for code in known:
+        new_counts[code] = sum(1 for m in scoped if m.case_type == code)
+    return scoped, new_counts

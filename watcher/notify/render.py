@@ -11,10 +11,12 @@ byte for byte: a link that no longer matches its target is worse than markup.
 from __future__ import annotations
 
 import re
+from datetime import date
 from html import escape
 from typing import Mapping, Sequence
 
 from ..models import Decision, Match, Status, TrainingTask
+from .lawyer import describe, gist, key_dates
 
 MAX_SUBJECT = 150
 MAX_MOVEMENT_ROWS = 60
@@ -33,6 +35,30 @@ _BRACKETS = re.compile(r"\[([^\]\n]*)\](?=\s*[\[(:])")
 _MARKUP_CHARS = re.compile("[" + re.escape("".join(_MARKUP)) + "]")
 
 
+def cut_lines(text: str, limit: int) -> str:
+    """A message cut to `limit` at line ends: the head first, then as much detail as fits, a line saying how much
+    was cut and where to read it, and always its Link and Ref lines (the way back to the full alert)."""
+    if len(text) <= limit:
+        return text
+    lines = text.split("\n")
+    keep = [line for line in lines if line.startswith(("Link: ", "Ref: "))]
+    room = limit - sum(len(line) + 1 for line in keep) - 120
+    kept: list[str] = []
+    for line in lines:
+        if line in keep:
+            continue
+        if len(line) + 1 > room:
+            if not kept and room > 1:  # one line longer than the channel: its head, cut mid-line
+                kept.append(cut(line, room - 1))
+            break
+        kept.append(line)
+        room -= len(line) + 1
+    dropped = len(lines) - len(kept) - len(keep)
+    note = (f"… {dropped} more line{'s' if dropped != 1 else ''} cut to fit this channel; the e-mail alert has them "
+            "all." if dropped else "… the rest was cut to fit this channel; the e-mail alert has it all.")
+    return cut("\n".join(kept + [note, *keep]), limit)
+
+
 def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -47,7 +73,7 @@ def safe_text(text: str, limit: int) -> str:
     for url in _URL.finditer(text):
         pieces += [_defuse(text[last:url.start()]), url.group(0)]
         last = url.end()
-    return cut("".join(pieces) + _defuse(text[last:]), limit)
+    return cut_lines("".join(pieces) + _defuse(text[last:]), limit)
 
 
 def _defuse(text: str) -> str:
@@ -90,75 +116,92 @@ def _matters(count: int | None) -> str:
     return f"; {count} open matter{'s' if count != 1 else ''}"
 
 
-def _dates(facts) -> list[str]:
-    out = []
-    if facts.get("effective_on"):
-        out.append(f"Effective: {facts['effective_on']}")
-    if facts.get("comments_close_on"):
-        out.append(f"Comments close: {facts['comments_close_on']}")
-    return out
-
-
 def render_alert(decision: Decision, matches: Sequence[Match], ref: str,
                  open_matters: Mapping[str, int] | None = None, urgency=None, tasks: Sequence[TrainingTask] = (),
-                 impact=None, matter_refs: Sequence[str] = ()) -> tuple[str, str, str]:
+                 impact=None, matter_refs: Sequence[str] = (), today: date | None = None) -> tuple[str, str, str]:
+    """Subject, text and HTML of one alert. The text's head (what, why, urgency, link, Ref) comes first and the
+    detail (matters, tasks, movement rows) after it, so a chat post cut to its limit keeps the head."""
     counts = open_matters or {}
     change = decision.change
     level = getattr(urgency, "name", urgency or "INFO")
-    label = "New" if decision.status is Status.NEW else f"Updated (v{decision.version})"
+    doc_type, agency = describe(change.kind, change.facts)
+    update = decision.status is Status.UPDATED
     codes = ", ".join(m.case_type for m in matches)
-    subject = cut(f"[watcher] {level}: {change.title} ({codes})", MAX_SUBJECT)
+    subject = cut(f"[watcher] {level}{' UPDATE' if update else ''}: {change.title} ({codes})", MAX_SUBJECT)
     published = change.published.date().isoformat() if change.published else "date unknown"
-    lines = [f"{level} - {label}: {change.title}", f"Source: {change.source_id}, published {published}", *_dates(change.facts), ""]
-    if decision.status is Status.UPDATED and decision.previous:
-        if decision.previous.title != change.title:
-            lines += [f"Title was: {decision.previous.title}"]
-        if decision.previous.summary != change.summary:
-            lines += ["The summary changed. It was:", decision.previous.summary]
-        lines.append("")
-    lines += [change.summary, ""]
-    moved = movement_lines(change.facts)
-    if moved:
-        lines += [f"Movement since {change.facts.get('previous_month')}:", *moved, ""]
-    lines += ["Why it matters:"]
-    lines += [f"- {m.case_type}: {m.rationale} (score {m.score:.2f}, {m.method}){_matters(counts.get(m.case_type))}"
-              for m in matches]
-    if impact is not None and (impact.became_current or impact.fell_behind):
-        lines += [f"Open matters that became current: {len(impact.became_current)}; "
-                  f"fell behind: {len(impact.fell_behind)}"]
+    kind_line = f"{level}: {doc_type}, {agency}" + (f" (update {decision.version})" if update else "")
+    head = [kind_line, change.title, f"Published {published}"]
+    if update:
+        head += ["", "What changed:", *[f"- {c.line()}" for c in decision.changed]]
+    said = gist(change.summary)
+    if said:
+        head += ["", f"What it says: {said}"]
+    dates = [d.text() for d in key_dates(change.facts, today)]
+    if dates:
+        head += [" | ".join(dates)]
+    head += ["", "Who it reaches and why:"]
+    head += [f"- {m.case_type}: {m.rationale}{_matters(counts.get(m.case_type))}" for m in matches]
+    head += ["", f"Link: {change.url}", f"Ref: {ref}"]
+    detail = _detail(change, impact, matter_refs, tasks)
+    text = "\n".join(head + ([""] + detail if detail else []))
+    return subject, text, _html(change, matches, ref, counts, level, kind_line, published, said, dates, decision,
+                                impact, matter_refs, tasks)
+
+
+def _detail(change, impact, matter_refs, tasks) -> list[str]:
+    lines = []
     if matter_refs:
         lines += [f"Your team's open matters: {', '.join(matter_refs)}"]
+    if impact is not None:
+        lines += _impact_lines(impact)
     for task in tasks:
-        lines += [f"Training task for {task.team}: {task.title} (due {task.due})"]
-    lines += ["", f"Link: {change.url}", f"Ref: {ref}"]
-    text = "\n".join(lines)
-    return subject, text, _html(decision, matches, ref, counts, level, label, published, moved, impact, matter_refs,
-                                tasks)
+        lines += [_task_line(task)]
+    moved = movement_lines(change.facts)
+    if moved:
+        lines += [f"Cut-off movement since the {change.facts.get('previous_month')} bulletin:", *moved]
+    return lines
 
 
-def _html(decision, matches, ref, counts, level, label, published, moved, impact, matter_refs, tasks) -> str:
-    change = decision.change
+def _impact_lines(impact) -> list[str]:
+    compared = f" (compared with the {impact.compared_with} bulletin)" if impact.compared_with else ""
+    if not impact.moves:
+        return [f"Open matters the bulletin moved{compared}: none"]
+    if not getattr(impact, "named", True):
+        return [f"Open matters the bulletin moved{compared}: {len(impact.became_current)} became current, "
+                f"{len(impact.fell_behind)} fell behind (matter references go to opted-in team e-mail only)"]
+    lines = [f"Open matters the bulletin moved{compared}:"]
+    for team, moves in impact.by_team().items():
+        lines += [f"Team {team}:", *[f"- {m.line()}" for m in moves]]
+    return lines
+
+
+def _task_line(task: TrainingTask) -> str:
+    was = getattr(task, "was_due", None)
+    if was:
+        moved = f"due {task.due}, was {was}" if was != task.due else f"due {task.due}, unchanged"
+        return f"Training task for {task.team} updated: {task.title} ({moved})"
+    return f"Training task for {task.team}: {task.title} (due {task.due})"
+
+
+def _html(change, matches, ref, counts, level, kind_line, published, said, dates, decision, impact, matter_refs,
+          tasks) -> str:
     colour = {"URGENT": "#b00020", "ACTION": "#b35c00"}.get(level, "#33691e")
     items = "".join(f"<li><b>{escape(m.case_type)}</b>: {escape(m.rationale)}{escape(_matters(counts.get(m.case_type)))}</li>"
                     for m in matches)
-    parts = [f'<p style="color:{colour};font-weight:bold">{escape(level)}</p>',
-             f"<h2>{escape(label)}: {escape(change.title)}</h2>",
-             f"<p>Source: {escape(change.source_id)}, published {escape(published)}</p>"]
-    parts += [f"<p>{escape(d)}</p>" for d in _dates(change.facts)]
-    if decision.status is Status.UPDATED and decision.previous and decision.previous.title != change.title:
-        parts.append(f"<p><i>Title was:</i> {escape(decision.previous.title)}</p>")
-    parts.append(f"<p>{escape(change.summary)}</p>")
-    if moved:
-        parts.append("<h3>Movement</h3><ul>" + "".join(f"<li>{escape(line)}</li>" for line in moved) + "</ul>")
-    parts.append(f"<h3>Why it matters</h3><ul>{items}</ul>")
-    if impact is not None and (impact.became_current or impact.fell_behind):
-        parts.append(f"<p>Open matters that became current: {len(impact.became_current)}; "
-                     f"fell behind: {len(impact.fell_behind)}</p>")
-    if matter_refs:
-        parts.append(f"<p>Your team's open matters: {escape(', '.join(matter_refs))}</p>")
-    for task in tasks:
-        parts.append(f"<p>Training task for {escape(task.team)}: {escape(task.title)} (due {escape(task.due)})</p>")
+    parts = [f'<p style="color:{colour};font-weight:bold">{escape(kind_line)}</p>',
+             f"<h2>{escape(change.title)}</h2>", paragraphs(f"Published {published}")]
+    if decision.status is Status.UPDATED:
+        parts.append("<h3>What changed</h3><ul>" + "".join(f"<li>{escape(c.line())}</li>" for c in decision.changed)
+                     + "</ul>")
+    if said:
+        parts.append(f"<p><i>What it says:</i> {escape(said)}</p>")
+    if dates:
+        parts.append(paragraphs(" | ".join(dates)))
+    parts.append(f"<h3>Who it reaches and why</h3><ul>{items}</ul>")
     parts.append(f"<p>{link(change.url)}</p>" + paragraphs(f"Ref: {ref}"))
+    detail = _detail(change, impact, matter_refs, tasks)
+    if detail:
+        parts.append("<hr>" + "".join(f"<div>{escape(line)}</div>" for line in detail))
     return "".join(parts)
 
 

@@ -1,55 +1,96 @@
-"""Pure composition of staff-training tasks: for each ACTION or URGENT change and each affected team."""
+"""Pure composition of staff-training tasks: for each ACTION or URGENT change and each affected team.
+
+A task is the team's, for the item, whatever its version: an update of the item updates the open task (a new due
+date, a new brief) instead of adding a second one, and the alert says how the due date moved. The checklist
+depends on what kind of document it is.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, timedelta
-from typing import Sequence
+from typing import Mapping, Sequence
 
-from ..models import Decision, Match, Matter, TrainingTask
+from ..models import Change, Decision, Match, Matter, TrainingTask
 from ..urgency import Urgency
 
 LEAD_DAYS = 2  # a task is due this many days before the change takes effect
 
 
+def task_key(change: Change, team: str) -> str:
+    """One task per item and team, across versions."""
+    digest = hashlib.sha256(f"{change.source_id}\x00{change.item_key}".encode()).hexdigest()
+    return f"T-{digest[:10].upper()}:{team}"
+
+
 def due_date(decision: Decision, now: datetime, due_days: int) -> str:
-    effective = decision.change.facts.get("effective_on")
-    if effective:
+    facts = decision.change.facts
+    for key in ("effective_on", "comments_close_on"):
         try:
-            before = date.fromisoformat(effective[:10]) - timedelta(days=LEAD_DAYS)
-            if before > now.date():
-                return before.isoformat()
+            before = date.fromisoformat(str(facts.get(key) or "")[:10]) - timedelta(days=LEAD_DAYS)
         except ValueError:
-            pass
+            continue
+        if before > now.date():
+            return before.isoformat()
     return (now.date() + timedelta(days=due_days)).isoformat()
 
 
-def checklist(decision: Decision, matches: Sequence[Match]) -> tuple[str, ...]:
+def checklist(decision: Decision, matches: Sequence[Match], matter_refs: Sequence[str] = ()) -> tuple[str, ...]:
+    """What the team does about it, by the kind of document."""
     codes = ", ".join(m.case_type for m in matches)
-    change = decision.change
-    items = [f"Update the intake checklists for {codes}",
-             f"Review templates and client letters for {codes}",
-             "Confirm the current form editions before the next filing"]
+    change, facts = decision.change, decision.change.facts
+    effective, closes = facts.get("effective_on"), facts.get("comments_close_on")
     text = f"{change.title} {change.summary}".lower()
+    if change.kind == "proposed_rule" or (closes and change.kind in ("rule", "notice", "document")):
+        items = ["Read the proposed rule and its preamble",
+                 f"Decide whether the firm comments before {closes}" if closes else "Decide whether the firm comments",
+                 f"Note what would change for {codes} filings if it is finalized"]
+    elif change.kind in ("rule", "notice", "document"):
+        items = ["Read the rule and its effective-date provisions",
+                 f"List the firm's pending and planned {codes} filings it affects",
+                 f"Update templates, checklists and client letters by {effective}" if effective
+                 else "Update templates, checklists and client letters"]
+    elif change.kind == "visa_bulletin":
+        named = f": {', '.join(matter_refs[:20])}" if matter_refs else ""
+        items = [f"Contact the clients of the matters the bulletin moved{named}",
+                 "Schedule filings for matters that became current before the month ends",
+                 "Warn clients whose category retrogressed or became unavailable"]
+    elif change.kind in ("precedent", "court_opinion"):
+        items = [f"Review pending {codes} cases that raise the issue the decision decides",
+                 "Update briefs, motions and templates that rely on the reasoning it changes"]
+    elif change.kind in ("form_update", "forms") or "edition" in text:
+        items = ["Switch templates to the new form edition before the mandatory date",
+                 "Check drafts in progress for the old edition"]
+    elif change.kind in ("policy_alert", "technical_update"):
+        sections = ", ".join(s.get("citation", "") for s in facts.get("affected_sections") or [] if s.get("citation"))
+        items = [f"Read the Policy Manual update{f' ({sections})' if sections else ''}",
+                 f"Update {codes} adjudication checklists and RFE responses"]
+    else:
+        items = [f"Read the announcement and decide what changes for {codes}",
+                 f"Update intake checklists and client letters for {codes}"]
     if "fee" in text or any(m.case_type == "FEES" for m in matches):
         items.append("Update the fee tables and client fee quotes")
-    if change.kind == "visa_bulletin":
-        items.append("Check which clients' priority dates moved; schedule filings that became current")
-    if change.facts.get("comments_close_on"):
-        items.append(f"Decide whether the firm comments before {change.facts['comments_close_on']}")
     return tuple(items)
 
 
 def compose_tasks(decision: Decision, matches: Sequence[Match], urgency: Urgency, matters: Sequence[Matter],
-                  now: datetime, due_days: int, ref: str) -> list[TrainingTask]:
+                  now: datetime, due_days: int, ref: str, existing: Mapping[str, str] | None = None,
+                  matter_refs: Sequence[str] = ()) -> list[TrainingTask]:
+    """`existing`: task key -> due date of the open tasks already stored for this item (an update moves them)."""
     if urgency < Urgency.ACTION or not matches:
         return []
+    existing = existing or {}
     codes = {m.case_type for m in matches}
     teams = sorted({m.team for m in matters if m.case_type in codes}) or ["all"]
     change = decision.change
     brief = (f"What changed: {change.title}. Why it matters: "
              + "; ".join(f"{m.case_type}: {m.rationale}" for m in matches))
-    return [TrainingTask(key=f"{ref}:{team}", item_key=change.item_key, version=decision.version, team=team,
-                         title=f"Brief: {change.title}"[:200], brief=brief[:2000], checklist=checklist(decision, matches),
-                         audience=f"{team} attorneys and paralegals" if team != "all" else "all attorneys and paralegals",
-                         due=due_date(decision, now, due_days), urgency=urgency.name, url=change.url)
-            for team in teams]
+    tasks = []
+    for team in teams:
+        key = task_key(change, team)
+        tasks.append(TrainingTask(
+            key=key, item_key=change.item_key, version=decision.version, team=team,
+            title=f"Brief: {change.title}"[:200], brief=brief[:2000], checklist=checklist(decision, matches, matter_refs),
+            audience=f"{team} attorneys and paralegals" if team != "all" else "all attorneys and paralegals",
+            due=due_date(decision, now, due_days), urgency=urgency.name, url=change.url, was_due=existing.get(key)))
+    return tasks

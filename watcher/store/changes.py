@@ -9,6 +9,7 @@ from typing import Iterable
 from sqlite_utils import Database
 
 from ..decide import docket_key
+from ..meaning import canonical_url, plain
 from ..models import Decision, Match, Status, StoredChange, StoredVersion
 from .timefmt import to_text
 
@@ -24,10 +25,11 @@ class Changes:
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self._db.query(
-                f"SELECT id, item_key, version, content_hash, title, summary FROM changes "
+                f"SELECT id, item_key, version, content_hash, title, summary, url, facts FROM changes "
                 f"WHERE source_id = ? AND item_key IN ({marks})", [source_id, *chunk]):
                 found[row["item_key"]] = StoredVersion(row["id"], row["version"], row["content_hash"],
-                                                       row["title"], row["summary"])
+                                                       row["title"], row["summary"], row["url"] or "",
+                                                       json.loads(row["facts"] or "{}"))
         return found
 
     def save(self, decision: Decision, now: datetime, *, baseline: bool) -> int:
@@ -36,7 +38,8 @@ class Changes:
         facts = json.dumps(c.facts, sort_keys=True, default=str)
         row = {"title": c.title, "summary": c.summary, "url": c.url, "published": to_text(c.published),
                "facts": facts, "content_hash": c.content_hash, "version": decision.version,
-               "updated_at": to_text(now), "kind": c.kind}
+               "updated_at": to_text(now), "kind": c.kind, "canonical_url": canonical_url(c.url),
+               "plain_title": plain(c.title).lower()}
         if decision.status is Status.NEW:
             change_id = self._db["changes"].insert(
                 {**row, "source_id": c.source_id, "item_key": c.item_key, "first_seen_at": to_text(now)}
@@ -59,14 +62,26 @@ class Changes:
             pk=("change_id", "version", "case_type"), replace=True)
 
     def urls_elsewhere(self, source_id: str, urls: Iterable[str]) -> set[str]:
-        """Which of these URLs another source has already stored."""
-        urls = [u for u in urls if u]
+        """Which of these URLs (compared canonically) another source has already stored; returned canonical."""
+        urls = sorted({canonical_url(u) for u in urls if u})
         found: set[str] = set()
         for start in range(0, len(urls), 500):
             chunk = urls[start:start + 500]
             found.update(r[0] for r in self._db.execute(
-                f"SELECT url FROM changes WHERE source_id != ? AND url IN ({','.join('?' * len(chunk))})",
-                [source_id, *chunk]).fetchall())
+                f"SELECT canonical_url FROM changes WHERE source_id != ? "
+                f"AND canonical_url IN ({','.join('?' * len(chunk))})", [source_id, *chunk]).fetchall())
+        return found
+
+    def titles_elsewhere(self, source_id: str, titles: Iterable[str], since: datetime) -> set[str]:
+        """Which of these titles (compared as meaning.plain, lower-cased) another source stored since `since`:
+        USCIS posts one announcement in two feeds, sometimes under two URLs."""
+        titles = sorted({plain(t).lower() for t in titles if t})
+        found: set[str] = set()
+        for start in range(0, len(titles), 500):
+            chunk = titles[start:start + 500]
+            found.update(r[0] for r in self._db.execute(
+                f"SELECT plain_title FROM changes WHERE source_id != ? AND first_seen_at >= ? "
+                f"AND plain_title IN ({','.join('?' * len(chunk))})", [source_id, to_text(since), *chunk]).fetchall())
         return found
 
     def dockets_elsewhere(self, source_id: str, keys: Iterable[str]) -> set[str]:

@@ -125,6 +125,21 @@ def _embeddings_keyed_by_token_limit(db: Database) -> None:
     db.execute("DELETE FROM embeddings WHERE model NOT LIKE '%/%'")
 
 
+@migration("0006_canonical_urls_and_titles")
+def _canonical_urls_and_titles(db: Database) -> None:
+    # One announcement in two feeds is found by its canonical URL or its normalized title (meaning.py); both are
+    # kept beside the item so the lookup is an index search, not a scan.
+    from ..meaning import canonical_url, plain
+
+    db.execute("ALTER TABLE changes ADD COLUMN canonical_url TEXT")
+    db.execute("ALTER TABLE changes ADD COLUMN plain_title TEXT")
+    rows = db.execute("SELECT id, url, title FROM changes").fetchall()
+    db.conn.executemany("UPDATE changes SET canonical_url = ?, plain_title = ? WHERE id = ?",
+                        [(canonical_url(url), plain(title).lower(), id_) for id_, url, title in rows])
+    db.execute("CREATE INDEX changes_canonical_url ON changes (canonical_url)")
+    db.execute("CREATE INDEX changes_plain_title ON changes (plain_title)")
+
+
 def open_database(path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS, *, create: bool = True) -> Database:
     """Open (creating if new and `create`) and migrate; raises StorageError instead of ever damaging a foreign
     file, or creating one nobody asked for (a backup of a fresh empty file looks like success)."""

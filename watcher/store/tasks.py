@@ -43,12 +43,26 @@ class Tasks:
         self._db = db
 
     def add(self, task: TrainingTask, change_id: int | None, now: datetime) -> None:
+        """A new task, or an update of the item's task for the team: a task still open takes the new due date and
+        brief (one task per item and team, never a second); a done task stays done."""
         self._db.execute(
             """INSERT INTO tasks (key, change_id, version, team, title, brief, checklist, audience, due, urgency, url,
                                   created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (key) DO UPDATE SET version = excluded.version, title = excluded.title,
+                   brief = excluded.brief, checklist = excluded.checklist, due = excluded.due,
+                   urgency = excluded.urgency, url = excluded.url, updated_at = excluded.updated_at
+               WHERE tasks.status != 'done'""",
             [task.key, change_id, task.version, task.team, task.title, task.brief, json.dumps(task.checklist),
              task.audience, task.due, task.urgency, task.url, to_text(now), to_text(now)])
+
+    def open_dues(self, keys: list[str]) -> dict[str, str]:
+        """Key -> due date of those tasks that exist and are not done."""
+        if not keys:
+            return {}
+        return {r[0]: r[1] for r in self._db.execute(
+            f"SELECT key, due FROM tasks WHERE status != 'done' AND key IN ({','.join('?' * len(keys))})",
+            keys).fetchall()}
 
     def listing(self, status: str | None = None, team: str | None = None) -> list[StoredTask]:
         sql, params = "SELECT * FROM tasks WHERE 1 = 1", []
