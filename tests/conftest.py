@@ -117,3 +117,20 @@ def cache_store(tmp_path_factory):
     store = Store(tmp_path_factory.mktemp("cache") / "embeddings.db")
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def trained_matcher(cache_store):
+    """The learned matcher with the packaged model, trained once per session on the bundled train split."""
+    from watcher import config
+    from watcher.matching.citations import SignalExtractor
+    from watcher.matching.encoder import Encoder
+    from watcher.matching.learned import LearnedMatcher, load_labeled
+    from watcher.matching.relations import Relations
+
+    bundled = config.load(REPO / "config")
+    labeled = load_labeled(REPO / "watcher" / "data" / "labeled.jsonl", [c.code for c in bundled.case_types])
+    learned = LearnedMatcher(Encoder(cache=cache_store.embeddings), SignalExtractor(bundled.case_types),
+                             Relations(bundled.relations))
+    learned.train([i for i in labeled if i.split == "train"])
+    return learned

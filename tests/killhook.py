@@ -35,8 +35,8 @@ elif STEP == "mid_migration":
 elif STEP == "after_send":
     _real_send = Dispatcher._send
 
-    def _send_then_die(self, name, subject, text, html):
-        error = _real_send(self, name, subject, text, html)
+    def _send_then_die(self, name, subject, text, html, attachments=None):
+        error = _real_send(self, name, subject, text, html, attachments)
         if error is None:
             _die()
         return error

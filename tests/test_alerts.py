@@ -3,7 +3,11 @@ text, digests, dead letters, urgency floors, training tasks, matter references a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+
+import os
+
+import pytest
 
 from icalendar import Calendar
 
@@ -215,21 +219,34 @@ def agenda_fixture(app, clock, server):
 
 def test_agenda_markdown_html_ics_and_weekly_send(server, smtp, webhook, make_config):
     server.routes["/feed"] = conditional_feed(rss(uscis_items()[1:]), '"1"')
-    extra = TWO_TARGETS + '\n[agenda]\ntags = ["ops"]\nschedule = "0 13 * * fri"\nmeeting = "mon 15:00"\n'
+    extra = TWO_TARGETS + ('\n[agenda]\ntags = ["ops"]\nschedule = "0 13 * * fri"\nmeeting = "mon 15:00"\n'
+                           'organizer = "training@firm.example"\nattendees = ["a@firm.example", "b@firm.example"]\n')
     clock = Clock()
     app = build(server, smtp, webhook, make_config, extra=extra, clock=clock)
     agenda_fixture(app, clock, server)
     agenda = make_agenda(app.store, NOW.date() - timedelta(days=6), NOW.date())
     [(code, items)] = agenda.sections
     assert code == "H-1B" and items[0].title.startswith("USCIS Will Conduct Second Random Selection")
-    assert items[0].open_matters == 1 and items[0].minutes in (2, 5, 10)
+    assert items[0].matters == (("H-1B", 1),) and items[0].minutes in (2, 5, 10)
+    assert items[0].document == "USCIS news item, U.S. Citizenship and Immigration Services"  # no feed category
+    assert 40 < len(items[0].summary) <= 480 and items[0].summary.count(". ") <= 2
     markdown = render_markdown(agenda)
     assert "## H-1B (1 open matter)" in markdown and "](https://www.uscis.gov/" in markdown
     assert "<h2>H-1B" in render_html(agenda)
-    calendar = Calendar.from_ical(render_ics(agenda, "mon 15:00"))
+    calendar = Calendar.from_ical(render_ics(agenda, "mon 15:00", "America/New_York", "training@firm.example",
+                                             ("a@firm.example",)))
     [event] = list(calendar.walk("VEVENT"))
-    assert event.decoded("dtstart") == datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc)
-    assert "Second Random Selection" in str(event.get("description"))
+    start = event.decoded("dtstart")
+    assert str(start.tzinfo) == "America/New_York" and event["dtstart"].params["TZID"] == "America/New_York"
+    assert agenda.start <= start.date() <= agenda.end  # the meeting lies inside the period it covers
+    assert (start.weekday(), start.hour) == (0, 15)
+    assert [c["TZID"] for c in calendar.walk("VTIMEZONE")] == ["America/New_York"]
+    description = str(event.get("description"))
+    assert "Second Random Selection" in description
+    assert not any(mark in description for mark in ("**", "](", "## ", "- [ ]"))  # plain text, no Markdown
+    assert event["attach"].params["FMTTYPE"] == "text/html"
+    assert str(event["organizer"]) == "mailto:training@firm.example"
+    assert str(event["attendee"]) == "mailto:a@firm.example"
     assert str(event.get("summary")).startswith("Policy briefing")
     assert make_agenda(app.store, NOW.date(), NOW.date(), team="family").sections == ()  # no family matters
 
@@ -238,14 +255,24 @@ def test_agenda_markdown_html_ics_and_weekly_send(server, smtp, webhook, make_co
     again = queue_weekly_agenda(app.store, app.config, clock())
     assert first.ref == again.ref
     app.dispatcher.run()
-    weekly = [m for m in smtp.messages if m["Subject"].startswith("[watcher] Weekly policy briefing agenda")]
+    weekly = [m for m in smtp.messages if m["Subject"].startswith("[watcher] Policy briefing")]
     assert len(weekly) == 1
+    [invite] = [part for part in weekly[0].walk() if part.get_filename() == "briefing.ics"]
+    sent = Calendar.from_ical(invite.get_payload(decode=True))
+    [event] = list(sent.walk("VEVENT"))
+    assert NOW.date() - timedelta(days=3) <= event.decoded("dtstart").date() <= NOW.date() + timedelta(days=3)
     app.close()
 
 
-def test_meeting_start():
-    assert meeting_start("mon 15:00", datetime(2026, 11, 27).date()) == datetime(2026, 11, 30, 15, tzinfo=timezone.utc)
-    assert meeting_start("fri 09:30", datetime(2026, 11, 27).date()) == datetime(2026, 12, 4, 9, 30, tzinfo=timezone.utc)
+@pytest.mark.parametrize("meeting, start, end, expected", [
+    ("mon 15:00", date(2026, 11, 21), date(2026, 11, 27), datetime(2026, 11, 23, 15)),  # the Monday inside
+    ("fri 09:30", date(2026, 11, 21), date(2026, 11, 27), datetime(2026, 11, 27, 9, 30)),  # the last day itself
+    ("mon 15:00", date(2026, 11, 25), date(2026, 11, 27), datetime(2026, 11, 27, 15)),  # no Monday: the last day
+])
+def test_the_meeting_lies_inside_the_period_in_the_firms_time_zone(meeting, start, end, expected):
+    from zoneinfo import ZoneInfo
+    found = meeting_start(meeting, start, end, "America/New_York")
+    assert found == expected.replace(tzinfo=ZoneInfo("America/New_York")) and start <= found.date() <= end
 
 
 def test_tasks_cli(server, smtp, webhook, make_config):
@@ -277,14 +304,24 @@ def test_each_change_is_discussed_once_under_its_busiest_case_type():
 
     from watcher.store.tasks import AlertedChange
     rule = AlertedChange(1, "H-1B and F-1 rule", "", "https://x/1", "fr", "rule", "URGENT", "2026-11-20",
-                         ("F-1-OPT", "H-1B"), "why")
+                         ("F-1-OPT", "H-1B"), "why", {"document_number": "2026-1", "type": "Rule",
+                                                      "effective_on": "2026-12-18", "agencies": ["USCIS"]},
+                         (("business", "open", "2026-12-16"),))
     tps = AlertedChange(2, "Haiti TPS", "", "https://x/2", "uscis", "alert", "ACTION", "2026-11-21", ("TPS",), "why")
     agenda = build_agenda([rule, tps], [], {"H-1B": 14, "F-1-OPT": 3, "TPS": 22}, date(2026, 11, 20), date(2026, 11, 26))
     assert [(code, [i.title for i in items]) for code, items in agenda.sections] == [
         ("H-1B", ["H-1B and F-1 rule"]), ("TPS", ["Haiti TPS"])]   # URGENT first, then by open matters
     assert agenda.sections[0][1][0].also == ("F-1-OPT",)
     assert agenda.minutes == 10 + 5
-    assert "(also F-1-OPT)" in render_markdown(agenda)
+    markdown = render_markdown(agenda)
+    assert "(also F-1-OPT)" in markdown and "Federal Register final rule, USCIS" in markdown
+    assert "dates: Effective: 2026-12-18 (in 22 days)" in markdown
+    assert "training tasks: business: open, due 2026-12-16" in markdown
+    by_team = build_agenda([rule, tps], [], {"H-1B": 14, "F-1-OPT": 3, "TPS": 22}, date(2026, 11, 20),
+                           date(2026, 11, 26), group="team",
+                           teams_by_type={"H-1B": {"business"}, "F-1-OPT": {"students"}, "TPS": {"humanitarian"}})
+    assert [name for name, _ in by_team.sections] == ["business", "students", "humanitarian"]
+    assert by_team.minutes == 10 + 5  # the rule is on two teams' lists, discussed once
 
 
 def test_email_and_agenda_html_render_in_a_browser(tmp_path):
@@ -293,14 +330,18 @@ def test_email_and_agenda_html_render_in_a_browser(tmp_path):
 
     import pytest
     if not (shutil.which("chromium") or shutil.which("chromium-browser")):
-        pytest.skip("needs Debian's chromium; `make screenshots` produces the same pictures")
+        if os.environ.get("CI"):
+            pytest.fail(".ci/run installs Debian's chromium; it is missing")
+        pytest.skip("needs Debian's chromium (`.ci/run` installs it); `make screenshots` produces the same pictures")
     sys.path.insert(0, str(REPO_ROOT / "scripts"))
     import screenshots
     assert screenshots.main(tmp_path) == 0
     for name in ("email", "agenda"):
         png = (tmp_path / f"{name}.png").read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 20_000  # a page with text, not a blank frame
-    assert "&lt;!channel&gt;" in (tmp_path / "email.html").read_text()
+    email = (tmp_path / "email.html").read_text()
+    assert "<!channel>" not in email and "Effective: 2026-12-20 -&gt; 2027-02-15" in email
+    assert "Training task for business updated" in email
 
 
 def test_bulletin_alert_shows_only_the_categories_each_route_covers():

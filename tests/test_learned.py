@@ -36,10 +36,8 @@ VALIDATION = [i for i in LABELED if i.split == "validation"]
 
 
 @pytest.fixture(scope="session")
-def matcher(cache_store) -> LearnedMatcher:
-    learned = LearnedMatcher(Encoder(cache=cache_store.embeddings), SignalExtractor(CASE_TYPES), RELATIONS)
-    learned.train(TRAIN)
-    return learned
+def matcher(trained_matcher) -> LearnedMatcher:
+    return trained_matcher
 
 
 def predicted_codes(matcher, items):

@@ -28,7 +28,8 @@ def test_new_database_pragmas_and_mode(tmp_path):
                                                                           "0003_matching_and_caseload",
                                                                           "0004_urgency_digests_tasks",
                                                                           "0005_embeddings_keyed_by_token_limit",
-                                                                             "0006_canonical_urls_and_titles"]
+                                                                             "0006_canonical_urls_and_titles",
+                                                                             "0007_message_attachments"]
     store.close()
     Store(tmp_path / "w.db").close()  # reopening applies nothing twice
 

@@ -157,7 +157,7 @@ def test_pipeline_baseline_then_new_bulletin_alert_with_movement(server, make_co
     assert (run.outcome, run.new, run.messages) == ("ok", 1, 1)
     assert app.dispatcher.run().sent == 1
     out = capsys.readouterr().out
-    assert "Visa Bulletin for July 2026" in out and "Movement since 2024-11:" in out
+    assert "Visa Bulletin for July 2026" in out and "Cut-off movement since the 2024-11 bulletin:" in out
     assert "family final action F1 ALL: 2015-10-22 -> 2018-02-01 (advanced +833 days)" in out
     assert "employment final action EB2 INDIA: 2012-07-15 -> UNAVAILABLE (became unavailable)" in out
     codes = {c for change in app.store.changes.listing() for c in change.case_types}

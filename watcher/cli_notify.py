@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import click
 
 from .errors import InputError
-from .notify.agenda import render_html, render_ics, render_markdown
+from .notify.agenda import meeting_start, render_html, render_ics, render_markdown
 from .notify.weekly import make_agenda
 from .cli_common import load_config, open_store
 
@@ -69,17 +69,23 @@ def tasks_ack(ctx: click.Context, task_id: int) -> None:
 @click.option("--to", "end", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "ics"]), default="md", show_default=True)
 @click.option("--team", default=None, help="Only the case types this team has open matters in.")
+@click.option("--group", type=click.Choice(["case_type", "team"]), default=None,
+              help="Sections by case type or by team (default: [agenda] group).")
 @click.pass_context
-def agenda(ctx: click.Context, start: datetime, end: datetime, fmt: str, team: str | None) -> None:
-    """A briefing agenda of the changes announced from --from to --to (inclusive)."""
+def agenda(ctx: click.Context, start: datetime, end: datetime, fmt: str, team: str | None, group: str | None) -> None:
+    """A briefing agenda of the changes announced from --from to --to (inclusive); `ics` is the invite for a
+    meeting inside that period, in [agenda] timezone."""
     if end < start:
         raise InputError("agenda: --to is before --from")
     config, store = _store(ctx)
-    result = make_agenda(store, start.date(), end.date(), team)
+    settings = config.agenda
+    result = make_agenda(store, start.date(), end.date(), team, group or settings.group)
+    meeting = meeting_start(settings.meeting, result.start, result.end, settings.timezone)
     if fmt == "ics":
-        sys.stdout.buffer.write(render_ics(result, config.agenda.meeting))
+        sys.stdout.buffer.write(render_ics(result, settings.meeting, settings.timezone, settings.organizer,
+                                           settings.attendees))
     else:
-        click.echo(render_markdown(result) if fmt == "md" else render_html(result))
+        click.echo(render_markdown(result, meeting) if fmt == "md" else render_html(result, meeting))
 
 
 def register(group: click.Group) -> None:

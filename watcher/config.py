@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 from .tomlfile import Section, read_toml
@@ -131,7 +132,11 @@ class TrainingSettings:
 class AgendaSettings:
     tags: tuple[str, ...] = ()   # the training coordinators' targets
     schedule: str | None = None  # crontab line (UTC) for sending the weekly agenda
-    meeting: str = "mon 15:00"   # weekday and UTC time of the briefing, for the calendar invite
+    meeting: str = "mon 15:00"   # weekday and local time (in `timezone`) of the briefing, for the calendar invite
+    timezone: str = "America/New_York"
+    organizer: str | None = None        # e-mail address of the training coordinator who runs the briefing
+    attendees: tuple[str, ...] = ()     # e-mail addresses invited
+    group: str = "case_type"            # agenda sections: "case_type" or "team"
 
 
 @dataclass(frozen=True)
@@ -465,14 +470,27 @@ def _load_ops_tags(root: Section, tags: set[str]) -> tuple[str, ...]:
 
 def _load_agenda(root: Section, tags: set[str]) -> AgendaSettings:
     agenda = root.section("agenda")
-    agenda.allow("tags", "schedule", "meeting")
+    agenda.allow("tags", "schedule", "meeting", "timezone", "organizer", "attendees", "group")
     settings = AgendaSettings(tags=agenda.strings("tags"), schedule=agenda.get("schedule", str, None),
-                              meeting=agenda.get("meeting", str, "mon 15:00"))
+                              meeting=agenda.get("meeting", str, "mon 15:00"),
+                              timezone=agenda.get("timezone", str, "America/New_York"),
+                              organizer=agenda.get("organizer", str, None), attendees=agenda.strings("attendees"),
+                              group=agenda.get("group", str, "case_type"))
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise agenda.error(f"unknown time zone '{settings.timezone}' (an IANA name like 'America/New_York')",
+                           "timezone") from None
+    for key, address in [("organizer", settings.organizer), *(("attendees", a) for a in settings.attendees)]:
+        if address is not None and not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[A-Za-z]{2,}", address):
+            raise agenda.error(f"'{address}' is not an e-mail address", key)
+    if settings.group not in ("case_type", "team"):
+        raise agenda.error("must be 'case_type' or 'team'", "group")
     _check_tags(agenda, settings.tags, tags)
     if settings.schedule:
         parse_schedule(Section(agenda.file, agenda.path, {"schedule": settings.schedule}))
     if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", settings.meeting):
-        raise agenda.error("must look like 'mon 15:00' (weekday, UTC time)", "meeting")
+        raise agenda.error("must look like 'mon 15:00' (weekday, local time in [agenda] timezone)", "meeting")
     return settings
 
 

@@ -127,6 +127,7 @@ class Message:
     kind: str = "alert"          # alert | health | dead-letter | agenda
     urgency: str = "INFO"
     schedule: Mapping[str, str] = field(default_factory=dict)
+    attachment: tuple[str, bytes] | None = None  # (file name, content): the agenda's calendar invite
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ class Delivery:
     first_queued_at: datetime
     digest: str | None = None
     kind: str = "alert"
+    attachment: tuple[str, bytes] | None = None
 
 
 @dataclass(frozen=True)

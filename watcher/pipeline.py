@@ -202,8 +202,9 @@ def _match_and_compose(ctx: Context, source_id: str, decisions: Sequence[Decisio
         if silent or decision.change.item_key in elsewhere or not found or not decision.announce:
             continue
         change = decision.change
-        matters, counts = scope_to_countries(change, found, ctx.store.matters.open_matters([m.case_type for m in found]),
-                                             open_matters)
+        # A bulletin moves every matter with a priority date, whatever case type it is filed under.
+        scope = [] if change.kind == "visa_bulletin" else [m.case_type for m in found]
+        matters, counts = scope_to_countries(change, found, ctx.store.matters.open_matters(scope), open_matters)
         level = urgency(change, found, counts, now)
         ref = message_ref(source_id, change.item_key, decision.version)
         teams = {m.team for m in matters} | {"all"}

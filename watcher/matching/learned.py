@@ -343,7 +343,8 @@ class LearnedMatcher:
         terms the text names, and the item's own words that weighed most for the type."""
         parts = [rule] if rule else []
         parts += [signals.describe()] if signals.any else []
-        words = self._deciding_words(code, features)
+        # A rule is the whole reason: the words the classifier weighed would only blur it ("'11 2023', 'kj decided'").
+        words = [] if rule else self._deciding_words(code, features)
         if words:
             parts.append("its words " + ", ".join(f"'{w}'" for w in words))
         return "; ".join(parts) or f"the {code} classifier, from the text as a whole"
@@ -363,8 +364,8 @@ class LearnedMatcher:
             if weights[k] <= 0 or len(chosen) == most:
                 break
             term = str(vocabulary[row.col[k]])
-            if set(term.split()) & ENGLISH_STOP_WORDS or len(term) < 3:
-                continue  # "fair and" or the "L" of "blanket L" weighs, but tells an attorney nothing
+            if set(term.split()) & ENGLISH_STOP_WORDS or len(term) < 3 or any(ch.isdigit() for ch in term):
+                continue  # "fair and", the "L" of "blanket L" or a date weighs, but tells an attorney nothing
             # "public charge" and then "charge" says one thing twice.
             if not any(set(term.split()) <= set(other.split()) or set(other.split()) <= set(term.split())
                        for other in chosen):

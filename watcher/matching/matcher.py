@@ -12,7 +12,7 @@ from typing import Callable, Protocol, Sequence
 
 from ..config import CaseType
 from ..models import Change, Match
-from .citations import phrase, plain_hyphens
+from .citations import phrase, plain_hyphens, title_rules
 from .relations import Relations
 from .signals import beside, bulletin_matches, manual_matches
 
@@ -28,6 +28,7 @@ class KeywordMatcher:
         self.min_score = min_score
         self.case_types = case_types
         self.relations = relations or Relations(())
+        self._codes = {c.code for c in case_types}
         self._rules = [
             (case_type, [(f, phrase(f)) for f in case_type.forms],
              [(k, phrase(k)) for k in case_type.keywords])
@@ -49,6 +50,11 @@ class KeywordMatcher:
                 reasons = ([f"cites Form {', '.join(cited)}"] if cited else []) + \
                           ([f"mentions {', '.join(repr(k) for k in named)}"] if named else [])
                 matches.append(Match(case_type.code, round(score, 3), self.method, "; ".join(reasons)))
+        # LABELING.md's title rules hold whatever the words: a removal-review caption ("Santos-Zacaria v. Garland")
+        # is REMOVAL, as in the learned matcher.
+        known = {m.case_type for m in matches}
+        matches += [Match(code, 0.9, "rule", why) for code, why in title_rules(change.title).items()
+                    if code not in known and code in self._codes]
         return beside(manual_matches(change, self.case_types), self._relate(change, matches))
 
     def _relate(self, change: Change, matches: list[Match]) -> list[Match]:

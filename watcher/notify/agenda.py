@@ -1,18 +1,26 @@
-"""Briefing agendas: pure composition from the alerted changes and open tasks, rendered as Markdown, HTML or
-an iCalendar invite that imports into Outlook and Google Calendar.
+"""Briefing agendas a training coordinator runs a meeting from as they are: pure composition from the alerted
+changes and open tasks, rendered as Markdown, HTML, plain text, or an iCalendar invite.
 
-Items are grouped by case type, ordered by urgency and then by how many open matters the type has, with
-minutes allotted by urgency, so a training coordinator can run the meeting from it.
+Each item says what it is (document type and agency), what it says (its own first two sentences), its key dates
+with the days left, the case types it reaches and the open matters of each, why (the evidence), and its training
+tasks with their status. Items are grouped by case type (each change discussed once, under the type with the most
+open matters) or by team, ordered by urgency and then by open matters, with minutes allotted by urgency.
+
+The invite is for a meeting inside the period it covers, in the firm's time zone (a VTIMEZONE and TZID, not UTC),
+with a plain-text description, the HTML agenda attached, and the organizer and attendees from the config.
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from html import escape
 from typing import Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 from ..store.tasks import AlertedChange, StoredTask
+from .lawyer import describe, gist, key_dates
 from .render import link
 
 MINUTES = {"URGENT": 10, "ACTION": 5, "INFO": 2}
@@ -22,14 +30,21 @@ WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 @dataclass(frozen=True)
 class AgendaItem:
-    case_type: str
     title: str
     url: str
     urgency: str
     minutes: int
-    open_matters: int
+    document: str                      # "Federal Register final rule, U.S. Citizenship and Immigration Services"
+    summary: str                       # the item's own first two sentences
+    dates: tuple[str, ...]             # "Effective: 2026-12-18 (in 21 days)"
+    case_types: tuple[str, ...]        # every type it reaches, the section's first
+    matters: tuple[tuple[str, int], ...]  # open matters per case type reached
     why: str
-    also: tuple[str, ...] = ()  # the other case types it matters to (each change is discussed once)
+    tasks: tuple[tuple[str, str, str], ...]  # (team, status, due)
+
+    @property
+    def also(self) -> tuple[str, ...]:
+        return self.case_types[1:]
 
 
 @dataclass(frozen=True)
@@ -39,46 +54,116 @@ class Agenda:
     team: str | None
     sections: tuple[tuple[str, tuple[AgendaItem, ...]], ...]
     tasks: tuple[StoredTask, ...]
+    group: str = "case_type"
 
     @property
     def minutes(self) -> int:
-        return sum(i.minutes for _, items in self.sections for i in items) + 2 * len(self.tasks)
+        """Each change once, even when grouped under several teams; two minutes per open task."""
+        unique = {(i.title, i.url): i.minutes for _, items in self.sections for i in items}
+        return sum(unique.values()) + 2 * len(self.tasks)
 
 
 def build_agenda(changes: Sequence[AlertedChange], tasks: Sequence[StoredTask], open_matters: Mapping[str, int],
-                 start: date, end: date, team: str | None = None, team_case_types: set[str] | None = None) -> Agenda:
+                 start: date, end: date, team: str | None = None, team_case_types: set[str] | None = None,
+                 group: str = "case_type", teams_by_type: Mapping[str, set[str]] | None = None) -> Agenda:
+    """`teams_by_type`: case type -> teams with open matters of it (grouping by team)."""
     grouped: dict[str, list[AgendaItem]] = {}
     for change in changes:
         codes = [c for c in change.case_types or ("Other",) if team_case_types is None or c in team_case_types]
         if not codes:
             continue
-        # Discussed once, under the case type with the most open matters; the others are named beside it.
-        primary = sorted(codes, key=lambda c: (-open_matters.get(c, 0), c))[0]
-        grouped.setdefault(primary, []).append(AgendaItem(
-            primary, change.title, change.url, change.urgency, MINUTES[change.urgency],
-            open_matters.get(primary, 0), change.rationale, tuple(c for c in codes if c != primary)))
-    def section_key(item):
-        code, items = item
-        return (min(RANK[i.urgency] for i in items), -open_matters.get(code, 0), code)
-    sections = tuple((code, tuple(sorted(items, key=lambda i: (RANK[i.urgency], i.title))))
-                     for code, items in sorted(grouped.items(), key=section_key))
-    return Agenda(start, end, team, sections, tuple(tasks))
+        codes.sort(key=lambda c: (-open_matters.get(c, 0), c))
+        item = _item(change, codes, open_matters, end)
+        if group == "team":
+            teams = sorted({t for c in codes for t in (teams_by_type or {}).get(c, ())}) or ["all teams"]
+            for name in ([team] if team else teams):
+                grouped.setdefault(name, []).append(item)
+        else:  # discussed once, under the case type with the most open matters; the others are named beside it
+            grouped.setdefault(codes[0], []).append(item)
+
+    def section_key(entry):
+        name, items = entry
+        return (min(RANK[i.urgency] for i in items), -sum(n for i in items for _, n in i.matters[:1]), name)
+    sections = tuple((name, tuple(sorted(items, key=lambda i: (RANK[i.urgency], i.title))))
+                     for name, items in sorted(grouped.items(), key=section_key))
+    return Agenda(start, end, team, sections, tuple(tasks), group)
 
 
-def render_markdown(agenda: Agenda) -> str:
+def _item(change: AlertedChange, codes: list[str], open_matters: Mapping[str, int], end: date) -> AgendaItem:
+    doc_type, agency = describe(change.kind, change.facts)
+    return AgendaItem(
+        title=change.title, url=change.url, urgency=change.urgency, minutes=MINUTES[change.urgency],
+        document=f"{doc_type}, {agency}", summary=gist(change.summary),
+        dates=tuple(d.text() for d in key_dates(change.facts, end)), case_types=tuple(codes),
+        matters=tuple((c, open_matters.get(c, 0)) for c in codes), why=change.rationale, tasks=change.tasks)
+
+
+def _matters_text(item: AgendaItem) -> str:
+    return ", ".join(f"{code} {n}" for code, n in item.matters)
+
+
+def _tasks_text(item: AgendaItem) -> str:
+    return "; ".join(f"{team}: {status}, due {due}" for team, status, due in item.tasks) or "none"
+
+
+def _heading(agenda: Agenda, name: str, items: Sequence[AgendaItem]) -> str:
+    if agenda.group == "team":
+        return f"Team {name}"
+    matters = items[0].matters[0][1] if items[0].matters else 0
+    return f"{name} ({matters} open matter{'s' if matters != 1 else ''})"
+
+
+def render_text(agenda: Agenda, meeting: datetime | None = None) -> str:
+    """Plain text, no markup: the invite's description, and the agenda e-mail's text part."""
     scope = f" for team {agenda.team}" if agenda.team else ""
-    lines = [f"# Policy briefing{scope}: {agenda.start} to {agenda.end}", "",
-             f"About {agenda.minutes} minutes.", ""]
+    lines = [f"Policy briefing{scope}: {agenda.start} to {agenda.end}"]
+    if meeting:
+        lines.append(f"Meeting: {meeting:%A %Y-%m-%d %H:%M} {meeting.tzinfo}")
+    lines += [f"About {agenda.minutes} minutes.", ""]
     if not agenda.sections:
         lines += ["No alerted changes in this period.", ""]
-    for code, items in agenda.sections:
-        matters = items[0].open_matters
-        lines.append(f"## {code} ({matters} open matter{'s' if matters != 1 else ''})")
+    number = 0
+    for name, items in agenda.sections:
+        lines += [_heading(agenda, name, items), ""]
+        for item in items:
+            number += 1
+            lines += [f"{number}. {item.urgency} ({item.minutes} min): {item.title}", f"   {item.document}"]
+            if item.summary:
+                lines.append(f"   What it says: {item.summary}")
+            if item.dates:
+                lines.append(f"   Dates: {'; '.join(item.dates)}")
+            lines.append(f"   Reaches: {', '.join(item.case_types)} (open matters: {_matters_text(item)})")
+            if item.why:
+                lines.append(f"   Why: {item.why}")
+            lines += [f"   Training tasks: {_tasks_text(item)}", f"   Link: {item.url}", ""]
+    lines.append("Open training tasks")
+    lines += [f"- #{t.id} {t.task.title} ({t.task.team}, due {t.task.due}, {t.status})" for t in agenda.tasks] \
+        or ["- none"]
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(agenda: Agenda, meeting: datetime | None = None) -> str:
+    scope = f" for team {agenda.team}" if agenda.team else ""
+    lines = [f"# Policy briefing{scope}: {agenda.start} to {agenda.end}", ""]
+    if meeting:
+        lines += [f"Meeting: {meeting:%A %Y-%m-%d %H:%M} {meeting.tzinfo}", ""]
+    lines += [f"About {agenda.minutes} minutes.", ""]
+    if not agenda.sections:
+        lines += ["No alerted changes in this period.", ""]
+    for name, items in agenda.sections:
+        lines += [f"## {_heading(agenda, name, items)}", ""]
         for item in items:
             also = f" (also {', '.join(item.also)})" if item.also else ""
             lines.append(f"- **{item.urgency}** ({item.minutes} min) [{item.title}]({item.url}){also}")
+            lines.append(f"  - {item.document}")
+            if item.summary:
+                lines.append(f"  - what it says: {item.summary}")
+            if item.dates:
+                lines.append(f"  - dates: {'; '.join(item.dates)}")
+            lines.append(f"  - open matters: {_matters_text(item)}")
             if item.why:
                 lines.append(f"  - why: {item.why}")
+            lines.append(f"  - training tasks: {_tasks_text(item)}")
         lines.append("")
     lines.append("## Open training tasks")
     lines += [f"- [ ] #{t.id} {t.task.title} ({t.task.team}, due {t.task.due}, {t.status})" for t in agenda.tasks] \
@@ -86,23 +171,33 @@ def render_markdown(agenda: Agenda) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_html(agenda: Agenda) -> str:
+def render_html(agenda: Agenda, meeting: datetime | None = None) -> str:
     colour = {"URGENT": "#b00020", "ACTION": "#b35c00", "INFO": "#33691e"}
     scope = f" for team {escape(agenda.team)}" if agenda.team else ""
+    when = f" &middot; meeting {escape(f'{meeting:%A %Y-%m-%d %H:%M} {meeting.tzinfo}')}" if meeting else ""
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Policy briefing</title>",
              "<style>body{font-family:sans-serif;max-width:52em;margin:2em auto;line-height:1.4}"
-             "h2{border-bottom:1px solid #ccc}.u{font-weight:bold}.why{color:#555;font-size:90%}</style></head><body>",
-             f"<h1>Policy briefing{scope}</h1><p>{agenda.start} to {agenda.end} &middot; about {agenda.minutes} minutes</p>"]
+             "h2{border-bottom:1px solid #ccc}.u{font-weight:bold}.d{color:#555;font-size:90%}</style></head><body>",
+             f"<h1>Policy briefing{scope}</h1><p>{agenda.start} to {agenda.end}{when} &middot; "
+             f"about {agenda.minutes} minutes</p>"]
     if not agenda.sections:
         parts.append("<p>No alerted changes in this period.</p>")
-    for code, items in agenda.sections:
-        parts.append(f"<h2>{escape(code)} <small>({items[0].open_matters} open matters)</small></h2><ul>")
+    for name, items in agenda.sections:
+        parts.append(f"<h2>{escape(_heading(agenda, name, items))}</h2><ol>")
         for item in items:
+            details = [escape(item.document)]
+            if item.summary:
+                details.append(f"<i>What it says:</i> {escape(item.summary)}")
+            if item.dates:
+                details.append(f"<i>Dates:</i> {escape('; '.join(item.dates))}")
+            details.append(f"<i>Open matters:</i> {escape(_matters_text(item))}")
+            if item.why:
+                details.append(f"<i>Why:</i> {escape(item.why)}")
+            details.append(f"<i>Training tasks:</i> {escape(_tasks_text(item))}")
             parts.append(f"<li><span class='u' style='color:{colour[item.urgency]}'>{item.urgency}</span> "
                          f"({item.minutes} min) {link(item.url, item.title)}"
-                         + (f" <i>(also {escape(', '.join(item.also))})</i>" if item.also else "")
-                         + (f"<div class='why'>{escape(item.why)}</div>" if item.why else "") + "</li>")
-        parts.append("</ul>")
+                         + "".join(f"<div class='d'>{d}</div>" for d in details) + "</li>")
+        parts.append("</ol>")
     parts.append("<h2>Open training tasks</h2><ul>")
     parts += [f"<li>#{t.id} {escape(t.task.title)} ({escape(t.task.team)}, due {escape(t.task.due)}, {t.status})</li>"
               for t in agenda.tasks] or ["<li>none</li>"]
@@ -110,30 +205,47 @@ def render_html(agenda: Agenda) -> str:
     return "".join(parts)
 
 
-def meeting_start(meeting: str, after: date) -> datetime:
-    """The next `meeting` ("mon 15:00", UTC) on or after the day after `after`."""
+def meeting_start(meeting: str, start: date, end: date, zone: str) -> datetime:
+    """The briefing inside the period it covers: the last `meeting` weekday ("mon 15:00", local time in `zone`) on
+    or before `end` and not before `start`; the period's last day when the weekday is not in it."""
     weekday, clock = meeting.split()
     hour, minute = (int(x) for x in clock.split(":"))
-    day = after + timedelta(days=1)
-    day += timedelta(days=(WEEKDAYS.index(weekday) - day.weekday()) % 7)
-    return datetime.combine(day, time(hour, minute), tzinfo=timezone.utc)
+    day = end - timedelta(days=(end.weekday() - WEEKDAYS.index(weekday)) % 7)
+    if day < start:
+        day = end
+    return datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(zone))
 
 
-def render_ics(agenda: Agenda, meeting: str, uid_host: str = "watcher.local") -> bytes:
-    from icalendar import Calendar, Event
+def render_ics(agenda: Agenda, meeting: str, zone: str = "America/New_York", organizer: str | None = None,
+               attendees: Sequence[str] = (), uid_host: str = "watcher.local",
+               now: datetime | None = None) -> bytes:
+    from icalendar import Calendar, Event, vCalAddress, vText
 
-    start = meeting_start(meeting, agenda.end)
+    start = meeting_start(meeting, agenda.start, agenda.end, zone)
     calendar = Calendar()
     calendar.add("prodid", "-//watcher//policy briefing//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", "REQUEST" if attendees else "PUBLISH")
     event = Event()
     event.add("uid", f"briefing-{agenda.start}-{agenda.end}-{agenda.team or 'all'}@{uid_host}")
-    event.add("dtstamp", datetime.now(timezone.utc))
+    event.add("dtstamp", now or datetime.now(timezone.utc))
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=max(agenda.minutes, 15)))
     scope = f" ({agenda.team})" if agenda.team else ""
     event.add("summary", f"Policy briefing{scope}: {agenda.start} to {agenda.end}")
-    event.add("description", render_markdown(agenda))
+    event.add("description", render_text(agenda, start))
+    # The formatted agenda travels with the invite: an attachment every client keeps, and X-ALT-DESC, which
+    # Outlook shows in place of the plain description.
+    html = render_html(agenda, start)
+    event.add("x-alt-desc", html, parameters={"FMTTYPE": "text/html"})
+    event.add("attach", base64.b64encode(html.encode()).decode(),
+              parameters={"FMTTYPE": "text/html", "ENCODING": "BASE64", "VALUE": "BINARY",
+                          "X-FILENAME": "briefing.html"})
+    if organizer:
+        event.add("organizer", vCalAddress(f"mailto:{organizer}"), parameters={"CN": vText("Training coordinator")})
+    for address in attendees:
+        event.add("attendee", vCalAddress(f"mailto:{address}"),
+                  parameters={"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"})
     calendar.add_component(event)
+    calendar.add_missing_timezones()
     return calendar.to_ical()

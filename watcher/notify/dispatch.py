@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import tempfile
 import time
+from pathlib import Path
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -96,7 +98,8 @@ class Dispatcher:
             subject, text, html = render_digest(digest, [(d.subject, d.text, d.html) for d in leased])
         else:
             subject, text, html = leased[0].subject, leased[0].text, leased[0].html
-        error = self._send(leased[0].target, subject, text, html)
+        attachments = [d.attachment for d in leased if d.attachment]
+        error = self._send(leased[0].target, subject, text, html, attachments)
         now = self.now()
         sent = failed = dead = 0
         with self.store.transaction():
@@ -137,17 +140,27 @@ class Dispatcher:
         """One message now, outside the outbox (`watcher test-send`): None when accepted, else the redacted reason."""
         return self._send(name, subject, text, paragraphs(*text.split("\n\n")))
 
-    def _send(self, name: str, subject: str, text: str, html: str) -> str | None:
-        """Returns None on success, else a redacted reason."""
+    def _send(self, name: str, subject: str, text: str, html: str,
+              attachments: list[tuple[str, bytes]] | None = None) -> str | None:
+        """Returns None on success, else a redacted reason. Attachments go to e-mail targets; a chat target gets the
+        text, which says what is attached."""
         if name == CONSOLE:
-            print(f"\n=== {subject}\n{text}\n", file=self.console or sys.stdout, flush=True)
+            files = "".join(f"\n[attached: {n}, {len(data)} bytes]" for n, data in attachments or ())
+            print(f"\n=== {subject}\n{text}{files}\n", file=self.console or sys.stdout, flush=True)
             return None
         target = self.targets.get(name)
         if target is None:
             return f"target '{name}' is no longer configured"
         try:
             if target.format == "email":
-                result = target.apprise.notify(title=subject, body=html, body_format=apprise.NotifyFormat.HTML)
+                with tempfile.TemporaryDirectory(prefix="watcher-attach-") as folder:
+                    paths = []
+                    for file_name, data in attachments or ():
+                        path = Path(folder) / Path(file_name).name
+                        path.write_bytes(data)
+                        paths.append(str(path))
+                    result = target.apprise.notify(title=subject, body=html, body_format=apprise.NotifyFormat.HTML,
+                                                   attach=apprise.AppriseAttachment(paths) if paths else None)
             else:  # chat: safe text only, cut to the service's limit (RELIABILITY H4)
                 result = target.apprise.notify(title=safe_text(subject, 150),
                                                body=safe_text(text, LIMITS[target.format]),

@@ -45,6 +45,8 @@ class KeyDate:
             return f"{self.label}: {self.day} (tomorrow)"
         if self.days_left == 0:
             return f"{self.label}: {self.day} (today)"
+        if self.days_left == -1:
+            return f"{self.label}: {self.day} (yesterday)"
         return f"{self.label}: {self.day} ({-self.days_left} days ago)"
 
 

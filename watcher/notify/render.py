@@ -79,6 +79,7 @@ def safe_text(text: str, limit: int) -> str:
 def _defuse(text: str) -> str:
     """Plain text between URLs: no broadcast mention, and no character left that starts markup or a chat token."""
     text = _BROADCAST.sub(lambda m: f"(at){m.group(1)}", text)
+    text = text.replace("->", "→")  # our own "was -> now" arrows, before ">" becomes a look-alike
     text = _BRACKETS.sub(lambda m: f"⟦{m.group(1)}⟧", text)
     return _MARKUP_CHARS.sub(lambda m: _MARKUP[m.group(0)], text)
 

@@ -27,10 +27,10 @@ class Outbox:
         """
         self._db.execute(
             # ON CONFLICT, not OR IGNORE: OR IGNORE would also swallow a NOT NULL violation.
-            "INSERT INTO messages (ref, change_id, version, subject, text, html, created_at, kind, urgency) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ref) DO NOTHING",
+            "INSERT INTO messages (ref, change_id, version, subject, text, html, created_at, kind, urgency, "
+            "attachment_name, attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ref) DO NOTHING",
             [message.ref, change_id, message.version, message.subject, message.text, message.html, to_text(now),
-             message.kind, message.urgency])
+             message.kind, message.urgency, *(message.attachment or (None, None))])
         message_id = self._db.execute("SELECT id FROM messages WHERE ref = ?", [message.ref]).fetchone()[0]
         for target in message.targets:
             mode = message.schedule.get(target, "immediate")
@@ -48,14 +48,17 @@ class Outbox:
 
     def due(self, now: datetime, limit: int = 100) -> list[Delivery]:
         rows = self._db.query(
-            """SELECT d.id, d.target, d.attempts, d.queued_at, d.digest, m.ref, m.subject, m.text, m.html, m.kind
+            """SELECT d.id, d.target, d.attempts, d.queued_at, d.digest, m.ref, m.subject, m.text, m.html, m.kind,
+                      m.attachment_name, m.attachment
                FROM deliveries d JOIN messages m ON m.id = d.message_id
                WHERE (d.status = 'pending' AND d.next_attempt_at <= :now)
                   OR (d.status = 'sending' AND d.lease_until <= :now)
                ORDER BY d.id LIMIT :limit""", {"now": to_text(now), "limit": limit})
         return [Delivery(id=r["id"], message_ref=r["ref"], target=r["target"], subject=r["subject"],
                          text=r["text"], html=r["html"], attempts=r["attempts"],
-                         first_queued_at=from_text(r["queued_at"]), digest=r["digest"], kind=r["kind"]) for r in rows]
+                         first_queued_at=from_text(r["queued_at"]), digest=r["digest"], kind=r["kind"],
+                         attachment=(r["attachment_name"], r["attachment"]) if r["attachment_name"] else None)
+                for r in rows]
 
     def lease(self, delivery_id: int, now: datetime, until: datetime) -> bool:
         """Claim a row before sending; False when another sender holds it or it is already done."""

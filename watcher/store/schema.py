@@ -140,6 +140,13 @@ def _canonical_urls_and_titles(db: Database) -> None:
     db.execute("CREATE INDEX changes_plain_title ON changes (plain_title)")
 
 
+@migration("0007_message_attachments")
+def _message_attachments(db: Database) -> None:
+    # The weekly agenda e-mail carries its calendar invite.
+    db.execute("ALTER TABLE messages ADD COLUMN attachment_name TEXT")
+    db.execute("ALTER TABLE messages ADD COLUMN attachment BLOB")
+
+
 def open_database(path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS, *, create: bool = True) -> Database:
     """Open (creating if new and `create`) and migrate; raises StorageError instead of ever damaging a foreign
     file, or creating one nobody asked for (a backup of a fresh empty file looks like success)."""
@@ -184,7 +191,10 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
 def _quick_check(conn: sqlite3.Connection, path: Path, new_file: bool) -> None:
     if new_file:
         return
-    result = [row[0] for row in conn.execute("PRAGMA quick_check")]
+    try:
+        result = [row[0] for row in conn.execute("PRAGMA quick_check")]
+    except MemoryError:  # SQLITE_NOMEM: a scribbled page can claim a record far larger than memory
+        result = ["the check itself ran out of memory on a damaged page"]
     if result != ["ok"]:
         raise StorageError(f"{path}: failed PRAGMA quick_check ({'; '.join(result[:3])}); the file was not changed. "
                            "Stop watcher and restore the latest backup (docs/admin.md, 'Restore')")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Mapping
 
 from sqlite_utils import Database
 
@@ -36,6 +37,8 @@ class AlertedChange:
     announced_at: str
     case_types: tuple[str, ...]
     rationale: str
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    tasks: tuple[tuple[str, str, str], ...] = ()  # (team, status, due) of the change's training tasks
 
 
 class Tasks:
@@ -84,7 +87,7 @@ class Tasks:
 
     def alerted_between(self, start: datetime, end: datetime) -> list[AlertedChange]:
         rows = self._db.query(
-            """SELECT c.id, c.title, c.summary, c.url, c.source_id, c.kind, min(m.created_at) AS announced,
+            """SELECT c.id, c.title, c.summary, c.url, c.source_id, c.kind, c.facts, min(m.created_at) AS announced,
                       max(CASE m.urgency WHEN 'URGENT' THEN 2 WHEN 'ACTION' THEN 1 ELSE 0 END) AS level,
                       (SELECT group_concat(x.case_type, ',') FROM matches x
                         WHERE x.change_id = c.id AND x.version = c.version) AS codes,
@@ -94,6 +97,13 @@ class Tasks:
                WHERE m.kind = 'alert' AND m.created_at >= ? AND m.created_at < ?
                GROUP BY c.id ORDER BY announced""", [to_text(start), to_text(end)])
         names = {0: "INFO", 1: "ACTION", 2: "URGENT"}
+        rows = list(rows)
+        tasks: dict[int, list[tuple[str, str, str]]] = {}
+        for change_id, team, status, due in self._db.execute(
+                f"SELECT change_id, team, status, due FROM tasks WHERE change_id IN "
+                f"({','.join('?' * len(rows))}) ORDER BY team", [r["id"] for r in rows]).fetchall() if rows else []:
+            tasks.setdefault(change_id, []).append((team, status, due))
         return [AlertedChange(r["id"], r["title"], r["summary"], r["url"], r["source_id"], r["kind"],
                               names[r["level"]], r["announced"], tuple(sorted(filter(None, (r["codes"] or "").split(",")))),
-                              r["rationale"] or "") for r in rows]
+                              r["rationale"] or "", json.loads(r["facts"] or "{}"), tuple(tasks.get(r["id"], ())))
+                for r in rows]
