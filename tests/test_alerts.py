@@ -287,6 +287,15 @@ def test_tasks_cli(server, smtp, webhook, make_config):
     assert CliRunner().invoke(main, ["--config", str(directory), "check", "--all"], env=env).exit_code == 0
     server.routes["/feed"] = conditional_feed(rss([item] + uscis_items()[1:]), '"2"')
     assert CliRunner().invoke(main, ["--config", str(directory), "check", "--all"], env=env).exit_code == 0
+    # The invite from the command line: a meeting inside the period, in the firm's time zone, no Markdown.
+    today = datetime.now(timezone.utc).date()
+    ics = CliRunner().invoke(main, ["--config", str(directory), "agenda", "--from", str(today - timedelta(days=6)),
+                                    "--to", str(today), "--format", "ics"])
+    assert ics.exit_code == 0, ics.output
+    [event] = list(Calendar.from_ical(ics.stdout_bytes).walk("VEVENT"))
+    assert event["dtstart"].params["TZID"] == "America/New_York"
+    assert today - timedelta(days=6) <= event.decoded("dtstart").date() <= today
+    assert "DHS Publishes H-1B Final Rule" in str(event["description"]) and "**" not in str(event["description"])
     listed = CliRunner().invoke(main, ["--config", str(directory), "tasks", "list"]).output
     assert "#1" in listed and "Brief: DHS Publishes H-1B Final Rule" in listed and "all" in listed
     assert "Read the announcement and decide what changes for H-1B" in listed
