@@ -280,6 +280,70 @@ def parse(kind: str, file: Path, url: str) -> None:
         click.echo(json.dumps(record, ensure_ascii=False, default=str))
 
 
+@main.group()
+def users() -> None:
+    """Accounts for the web page (`watcher web`)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["attorney", "coordinator", "admin"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.pass_context
+def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
+    """Add an account; the password is asked for (twice) unless --password-stdin."""
+    from .cli_common import load_config, open_store
+
+    store = open_store(ctx, load_config(ctx), create=True)  # accounts may come before the service's first start
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else \
+        click.prompt("Password (12 characters or more)", hide_input=True, confirmation_prompt=True)
+    with store.transaction():
+        user = store.web.add_user(name, role, password, datetime.now(timezone.utc))
+    click.echo(f"user {user.name} added ({user.role})")
+
+
+@users.command("list")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    from .cli_common import load_config, open_store
+
+    for user in open_store(ctx, load_config(ctx)).web.users():
+        click.echo(f"{user.name:<24} {user.role}")
+
+
+@users.command("disable")
+@click.argument("name")
+@click.pass_context
+def users_disable(ctx: click.Context, name: str) -> None:
+    """Sign the account out everywhere and refuse it from now on."""
+    from .cli_common import load_config, open_store
+
+    store = open_store(ctx, load_config(ctx))
+    with store.transaction():
+        if not store.web.disable_user(name):
+            raise InputError(f"users disable: no user '{name}'")
+    click.echo(f"user {name} disabled")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default: [web] host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: [web] port, 8640).")
+@click.pass_context
+def web(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the web page (changes, feedback, tasks, health) until SIGTERM; meant to sit behind a reverse proxy."""
+    import waitress
+
+    from .cli_common import load_config, open_store
+    from .web import create_app
+
+    config = load_config(ctx)
+    store = open_store(ctx, config)
+    host, port = host or config.web.host, port or config.web.port
+    click.echo(f"watcher web on http://{host}:{port} (database {store.path.resolve()})", err=True)
+    waitress.serve(create_app(config, store), host=host, port=port, threads=4, ident="watcher",
+                   url_scheme="https" if config.web.public_url and config.web.public_url.startswith("https") else "http")
+
+
 from .cli_matching import register as register_matching  # noqa: E402  (commands defined there)
 from .cli_notify import register as register_notify  # noqa: E402
 

@@ -140,6 +140,15 @@ class AgendaSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    host: str = "127.0.0.1"             # behind the firm's reverse proxy; never 0.0.0.0 by default
+    port: int = 8640
+    idle_minutes: int = 30              # a session unused this long signs out
+    trusted_proxy_header: str | None = None  # e.g. "X-Remote-User" from the firm's SSO proxy; unset: passwords
+    public_url: str | None = None       # how users reach it (links in e-mails)
+
+
+@dataclass(frozen=True)
 class MatchingSettings:
     method: str = "keywords"   # "embedding" for the learned matcher; "keywords" needs no model
     min_score: float = 0.5     # keywords method only
@@ -163,6 +172,7 @@ class Config:
     training: TrainingSettings = TrainingSettings()
     agenda: AgendaSettings = AgendaSettings()
     relations: tuple[Relation, ...] = ()  # case_types.toml [[relation]]: who else a change reaches
+    web: WebSettings = WebSettings()
 
     def ops_targets(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.targets if set(t.tags) & set(self.ops_tags))
@@ -432,7 +442,7 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
     if not directory.is_dir():
         raise ConfigError(f"{directory}: config directory not found")
     root = read_toml(directory / "watcher.toml")
-    root.allow("storage", "http", "matching", "target", "route", "ops", "training", "agenda")
+    root.allow("storage", "http", "matching", "target", "route", "ops", "training", "agenda", "web")
     storage = root.section("storage")
     storage.allow("path")
     http = _load_http(root)
@@ -457,6 +467,7 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
         ops_tags=_load_ops_tags(root, tags),
         training=TrainingSettings(due_days=int(training.number("due_days", 7))),
         agenda=_load_agenda(root, tags),
+        web=_load_web(root),
     )
 
 
@@ -466,6 +477,20 @@ def _load_ops_tags(root: Section, tags: set[str]) -> tuple[str, ...]:
     ops_tags = ops.strings("tags")
     _check_tags(ops, ops_tags, tags)
     return ops_tags
+
+
+def _load_web(root: Section) -> WebSettings:
+    web = root.section("web")
+    web.allow("host", "port", "idle_minutes", "trusted_proxy_header", "public_url")
+    settings = WebSettings(host=web.get("host", str, "127.0.0.1"), port=int(web.get("port", int, 8640)),
+                           idle_minutes=int(web.number("idle_minutes", 30)),
+                           trusted_proxy_header=web.get("trusted_proxy_header", str, None),
+                           public_url=web.get("public_url", str, None))
+    if not 1 <= settings.port <= 65535:
+        raise web.error("must be a TCP port (1-65535)", "port")
+    if settings.trusted_proxy_header and not re.fullmatch(r"[A-Za-z0-9-]{3,64}", settings.trusted_proxy_header):
+        raise web.error("must be a header name like 'X-Remote-User'", "trusted_proxy_header")
+    return settings
 
 
 def _load_agenda(root: Section, tags: set[str]) -> AgendaSettings:

@@ -22,6 +22,7 @@ from .runs import Runs
 from .schema import BUSY_TIMEOUT_MS, backup, open_database
 from .sources import SourceStates
 from .tasks import Tasks
+from .web import WebStore
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Store:
         self.feedback = Feedback(self.db)
         self.matters = Matters(self.db)
         self.tasks = Tasks(self.db)
+        self.web = WebStore(self.db)
 
     def close(self) -> None:
         with self.lock:

@@ -147,6 +147,28 @@ def _message_attachments(db: Database) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN attachment BLOB")
 
 
+@migration("0008_web_users_audit_search")
+def _web_users_audit_search(db: Database) -> None:
+    # The web page (watcher/web): accounts, who did what to a task, who gave which feedback, full-text search.
+    db.execute("""CREATE TABLE users (
+        id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL
+            CHECK (role IN ('attorney', 'coordinator', 'admin')),
+        password_hash TEXT NOT NULL, created_at TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0)""")
+    db.execute("""CREATE TABLE task_events (
+        id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES tasks(id), at TEXT NOT NULL,
+        actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '')""")
+    db.execute("CREATE INDEX task_events_task ON task_events (task_id, at)")
+    db.execute("ALTER TABLE feedback ADD COLUMN by_user TEXT")
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("CREATE VIRTUAL TABLE changes_fts USING fts5(title, summary, content='changes', content_rowid='id')")
+    db.execute("INSERT INTO changes_fts (rowid, title, summary) SELECT id, title, summary FROM changes")
+    db.execute("""CREATE TRIGGER changes_fts_insert AFTER INSERT ON changes BEGIN
+        INSERT INTO changes_fts (rowid, title, summary) VALUES (new.id, new.title, new.summary); END""")
+    db.execute("""CREATE TRIGGER changes_fts_update AFTER UPDATE OF title, summary ON changes BEGIN
+        INSERT INTO changes_fts (changes_fts, rowid, title, summary) VALUES ('delete', old.id, old.title, old.summary);
+        INSERT INTO changes_fts (rowid, title, summary) VALUES (new.id, new.title, new.summary); END""")
+
+
 def open_database(path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS, *, create: bool = True) -> Database:
     """Open (creating if new and `create`) and migrate; raises StorageError instead of ever damaging a foreign
     file, or creating one nobody asked for (a backup of a fresh empty file looks like success)."""

@@ -1,0 +1,244 @@
+"""The web page at the framework level (Flask's test client over the real app, a real SQLite file with changes
+stored by the real pipeline): every route needs a session, roles hold, CSRF is required, input is escaped."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+
+from watcher import app as app_module
+from watcher.cli import main
+from watcher.pipeline import run_source
+from watcher.sources.rss import RssSource
+from watcher.web import create_app
+
+from .clock import Clock
+from .feeds import rss, uscis_items
+from .loopback import conditional_feed
+
+PASSWORD = "correct horse battery"
+GET_ROUTES = ["/", "/changes", "/changes/1", "/tasks", "/tasks/audit.csv", "/health"]
+POST_ROUTES = ["/changes/1/feedback", "/tasks/1"]
+
+
+@pytest.fixture
+def site(server, make_config):
+    items = uscis_items()
+    server.routes["/feed"] = conditional_feed(rss(items[1:]), '"1"')
+    directory = make_config([("uscis-alerts", server.url("/feed"))])
+    clock = Clock()
+    app = app_module.build_app(app_module.load_config(directory), kinds={"rss": RssSource}, environ={}, now=clock)
+    run_source(app.context, app.sources[0])
+    hostile = dict(items[0], title="<script>alert(1)</script> H-1B Final Rule Effective Immediately")
+    server.routes["/feed"] = conditional_feed(rss([hostile] + items[1:]), '"2"')
+    clock.advance(minutes=31)
+    run_source(app.context, app.sources[0])
+    with app.store.transaction():
+        for name, role in (("ana", "attorney"), ("cole", "coordinator"), ("ada", "admin")):
+            app.store.web.add_user(name, role, PASSWORD, clock())
+    web = create_app(app.config, app.store, now=clock)
+    web.testing = True
+    yield web, app, clock
+    app.close()
+
+
+class HttpsClient(FlaskClient):
+    """Requests over https, as behind the firm's proxy: the session cookie is Secure and goes nowhere else."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("base_url", "https://watcher.firm.example")
+        return super().open(*args, **kwargs)
+
+
+def client(web):
+    web.test_client_class = HttpsClient
+    return web.test_client()
+
+
+def csrf_of(response) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
+def signed_in(web, name: str):
+    browser = client(web)
+    token = csrf_of(browser.get("/login"))
+    response = browser.post("/login", data={"name": name, "password": PASSWORD, "csrf": token, "next": "/changes"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/changes")
+    return browser, csrf_of(browser.get("/changes"))
+
+
+def hostile_change_id(app) -> int:
+    return app.store.db.execute("SELECT id FROM changes WHERE title LIKE '<script>%'").fetchone()[0]
+
+
+@pytest.mark.parametrize("path", GET_ROUTES)
+def test_every_page_needs_a_session(site, path):
+    web, _, _ = site
+    response = client(web).get(path)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("path", POST_ROUTES)
+def test_every_form_needs_a_csrf_token_and_then_a_session(site, path):
+    web, _, _ = site
+    anonymous = client(web)
+    assert anonymous.post(path, data={"verdict": "relevant"}).status_code == 400  # no token
+    token = csrf_of(anonymous.get("/login"))
+    response = anonymous.post(path, data={"csrf": token, "verdict": "relevant"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_session_cookie_flags_and_security_headers(site):
+    web, _, _ = site
+    browser = client(web)
+    token = csrf_of(browser.get("/login"))
+    response = browser.post("/login", data={"name": "ana", "password": PASSWORD, "csrf": token})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Strict" in cookie
+    page = browser.get("/changes")
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff" and page.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("name, path, method, allowed", [
+    ("ana", "/health", "get", False), ("cole", "/health", "get", False), ("ada", "/health", "get", True),
+    ("cole", "/changes/{id}/feedback", "post", False), ("ana", "/changes/{id}/feedback", "post", True),
+])
+def test_roles(site, name, path, method, allowed):
+    web, app, _ = site
+    browser, token = signed_in(web, name)
+    path = path.format(id=hostile_change_id(app))
+    if method == "get":
+        status = browser.get(path).status_code
+    else:
+        status = browser.post(path, data={"csrf": token, "case_type": "H-1B", "verdict": "not_relevant"}).status_code
+    assert (status in (200, 302)) is allowed and (status == 403) is (not allowed)
+
+
+def test_a_wrong_csrf_token_changes_nothing(site):
+    web, app, _ = site
+    browser, token = signed_in(web, "ana")
+    change_id = hostile_change_id(app)
+    response = browser.post(f"/changes/{change_id}/feedback",
+                            data={"csrf": token[:-2] + "xx", "case_type": "H-1B", "verdict": "not_relevant"})
+    assert response.status_code == 400 and app.store.db["feedback"].count == 0
+
+
+def test_feedback_is_stored_with_who_gave_it_and_shown(site):
+    web, app, clock = site
+    browser, token = signed_in(web, "ana")
+    change_id = hostile_change_id(app)
+    assert browser.post(f"/changes/{change_id}/feedback",
+                        data={"csrf": token, "case_type": "H-1B", "verdict": "not_relevant"}).status_code == 302
+    assert [(f.case_type, f.relevant) for f in app.store.feedback.labels()] == [("H-1B", False)]
+    page = browser.get(f"/changes/{change_id}").get_data(as_text=True)
+    assert "H-1B: not relevant" in page and "(ana," in page
+    bad = browser.post(f"/changes/{change_id}/feedback", data={"csrf": token, "case_type": "X'; DROP", "verdict": "x"})
+    assert bad.status_code == 400
+
+
+def test_html_in_stored_text_is_escaped_everywhere(site):
+    web, app, _ = site
+    browser, _ = signed_in(web, "ada")
+    for path in ("/changes", f"/changes/{hostile_change_id(app)}", "/tasks?status=all"):
+        page = browser.get(path).get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
+
+
+@pytest.mark.parametrize("query", ["' OR 1=1 --", 'title:* NEAR("a" "b")', '"unbalanced', "random selection",
+                                   "<img src=x onerror=alert(1)>", "%", "*"])
+def test_search_input_is_data_not_syntax(site, query):
+    web, _, _ = site
+    browser, _ = signed_in(web, "ana")
+    response = browser.get("/changes", query_string={"q": query, "type": "'; --", "urgency": "URGENT'"})
+    assert response.status_code == 200
+    assert "<img src=x" not in response.get_data(as_text=True)
+
+
+def test_search_finds_by_words(site):
+    web, _, _ = site
+    browser, _ = signed_in(web, "ana")
+    page = browser.get("/changes", query_string={"q": "triennial revenue"}).get_data(as_text=True)
+    assert "Triennial Investment" in page and "Tools Outage" not in page
+
+
+def test_tasks_acknowledged_with_an_audit_trail_and_coordinators_re_date(site):
+    web, app, clock = site
+    [task] = app.store.web.tasks()
+    attorney, token = signed_in(web, "ana")
+    assert attorney.post(f"/tasks/{task.id}", data={"csrf": token, "action": "acknowledge"}).status_code == 302
+    assert attorney.post(f"/tasks/{task.id}", data={"csrf": token, "action": "due", "value": "2027-01-01"}
+                         ).status_code == 403
+    coordinator, token = signed_in(web, "cole")
+    assert coordinator.post(f"/tasks/{task.id}", data={"csrf": token, "action": "due", "value": "2027-01-01"}
+                            ).status_code == 302
+    assert coordinator.post(f"/tasks/{task.id}", data={"csrf": token, "action": "due", "value": "soon"}
+                            ).status_code == 400
+    assert coordinator.post(f"/tasks/{task.id}", data={"csrf": token, "action": "assign", "value": "=HYPERLINK(1)"}
+                            ).status_code == 302
+    [row] = app.store.web.tasks(status=None)
+    assert (row.status, row.due) == ("acknowledged", "2027-01-01")
+    audit = list(csv.reader(io.StringIO(coordinator.get("/tasks/audit.csv").get_data(as_text=True))))
+    assert [(r[2], r[3]) for r in audit[1:]] == [("ana", "status"), ("cole", "due"), ("cole", "team")]
+    assert audit[1][4] == "open -> acknowledged" and not audit[3][4].startswith("=")  # no formula reaches a sheet
+
+
+def test_sign_in_is_rate_limited(site):
+    web, _, _ = site
+    browser = client(web)
+    token = csrf_of(browser.get("/login"))
+    for _ in range(5):
+        assert browser.post("/login", data={"name": "ana", "password": "wrong", "csrf": token}).status_code == 401
+    assert browser.post("/login", data={"name": "ana", "password": PASSWORD, "csrf": token}).status_code == 429
+
+
+def test_an_idle_session_signs_out(site):
+    web, _, clock = site
+    browser, _ = signed_in(web, "ana")
+    clock.advance(minutes=29)
+    assert browser.get("/changes").status_code == 200
+    clock.advance(minutes=31)
+    assert browser.get("/changes").status_code == 302
+
+
+def test_no_open_redirect_after_sign_in(site):
+    web, _, _ = site
+    browser = client(web)
+    token = csrf_of(browser.get("/login"))
+    for target in ("//evil.example/x", "https://evil.example", "/\\evil.example"):
+        response = browser.post("/login", data={"name": "ana", "password": PASSWORD, "csrf": token, "next": target})
+        assert response.headers["Location"] in ("/", "https://watcher.firm.example/"), target
+        token = csrf_of(browser.get("/login"))
+
+
+def test_a_trusted_proxy_header_signs_in_known_users_only(server, make_config):
+    directory = make_config([("a", server.url("/f"))], '\n[web]\ntrusted_proxy_header = "X-Remote-User"\n')
+    app = app_module.build_app(app_module.load_config(directory), kinds={"rss": RssSource}, environ={}, now=Clock())
+    with app.store.transaction():
+        app.store.web.add_user("ana", "attorney", PASSWORD, Clock()())
+    web = create_app(app.config, app.store, now=Clock())
+    assert client(web).get("/changes", headers={"X-Remote-User": "ana"}).status_code == 200
+    assert client(web).get("/changes", headers={"X-Remote-User": "mallory"}).status_code == 302
+    assert client(web).get("/health", headers={"X-Remote-User": "ana"}).status_code == 403
+    app.close()
+
+
+def test_users_cli(make_config, server):
+    directory = make_config([("a", server.url("/f"))])
+    add = ["--config", str(directory), "users", "add", "ana", "--role", "attorney", "--password-stdin"]
+    assert CliRunner().invoke(main, add, input="short\n").exit_code == 2
+    ok = CliRunner().invoke(main, add, input=PASSWORD + "\n")
+    assert ok.exit_code == 0 and "user ana added (attorney)" in ok.output
+    again = CliRunner().invoke(main, add, input=PASSWORD + "\n")
+    assert again.exit_code == 2 and "exists already" in again.output
+    assert "ana" in CliRunner().invoke(main, ["--config", str(directory), "users", "list"]).output
+    stored = app_module.build_app(app_module.load_config(directory), environ={}).store
+    [hashed] = [r[0] for r in stored.db.execute("SELECT password_hash FROM users")]
+    assert hashed.startswith("scrypt$16384$8$1$") and PASSWORD not in hashed
+    stored.close()

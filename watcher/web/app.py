@@ -1,0 +1,245 @@
+"""The routes. Each view reads the store through `Store.web` (and the other store parts), renders a template, and
+writes only inside a transaction with the signed-in user's name."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta, timezone
+from functools import wraps
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlencode
+
+from flask import Flask, Response, abort, g, redirect, render_template, request, session, url_for
+
+from ..config import Config
+from ..errors import WatcherError
+from ..meaning import lawyer_changes
+from ..notify.lawyer import describe, gist, key_dates
+from ..store import Store
+from .security import LoginLimiter, csrf_ok, new_csrf_token
+
+# Who may do what. Attorneys read, give feedback and acknowledge; coordinators also assign and re-date tasks;
+# admins also see health. Matter references are for attorneys and admins.
+ROLES_MAY = {
+    "read": {"attorney", "coordinator", "admin"},
+    "feedback": {"attorney", "admin"},
+    "acknowledge": {"attorney", "coordinator", "admin"},
+    "assign": {"coordinator", "admin"},
+    "matters": {"attorney", "admin"},
+    "health": {"admin"},
+}
+TASK_ACTIONS = {"acknowledge": "acknowledged", "done": "done", "reopen": "open"}
+PAGE = 100
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def create_app(config: Config, store: Store, *, now: Callable[[], datetime] = utcnow,
+               limiter: LoginLimiter | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(Path(__file__).parent / "templates"))
+    app.config.update(SECRET_KEY=store.web.secret_key(), SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SECURE=True,
+                      SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_NAME="watcher_session",
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=12), MAX_CONTENT_LENGTH=64 * 1024)
+    settings, limiter = config.web, limiter or LoginLimiter()
+    codes = [c.code for c in config.case_types]
+
+    @app.before_request
+    def load_user():
+        g.user = None
+        if settings.trusted_proxy_header and request.headers.get(settings.trusted_proxy_header):
+            # The firm's SSO proxy vouches for the user; the account (and its role) must still exist here.
+            g.user = store.web.user(request.headers[settings.trusted_proxy_header].strip().lower())
+        elif "user" in session:
+            last = session.get("seen", 0)
+            if now().timestamp() - last > settings.idle_minutes * 60:
+                session.clear()
+            else:
+                g.user = store.web.user(session["user"])
+                session["seen"] = now().timestamp()
+        if "csrf" not in session:
+            session["csrf"] = new_csrf_token()
+        if request.method == "POST" and not csrf_ok(session.get("csrf"), request.form.get("csrf")):
+            abort(400, "The form expired or did not come from this site; reload the page and try again.")
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.template_filter("urlencode_page")
+    def urlencode_page(args, page: int) -> str:
+        return urlencode({**{k: v for k, v in args.items() if v and k != "page"}, "page": page})
+
+    @app.context_processor
+    def common():
+        return {"user": g.get("user"), "csrf": session.get("csrf", ""), "may": _may}
+
+    def _may(action: str) -> bool:
+        return g.get("user") is not None and g.user.role in ROLES_MAY[action]
+
+    def needs(action: str):
+        def decorator(view):
+            @wraps(view)
+            def wrapped(*args, **kwargs):
+                if g.user is None:
+                    return redirect(url_for("login", next=request.path))
+                if g.user.role not in ROLES_MAY[action]:
+                    abort(403)
+                return view(*args, **kwargs)
+            return wrapped
+        return decorator
+
+    @app.get("/login")
+    def login():
+        return render_template("login.html", next=_safe_next(request.args.get("next")), error=None)
+
+    @app.post("/login")
+    def login_post():
+        name = request.form.get("name", "").strip().lower()[:40]
+        address = request.remote_addr or "?"
+        if limiter.blocked(f"name:{name}", f"addr:{address}"):
+            return render_template("login.html", next="/", error="Too many failed sign-ins; wait 15 minutes."), 429
+        user = store.web.authenticate(name, request.form.get("password", ""))
+        if user is None:
+            limiter.failed(f"name:{name}", f"addr:{address}")
+            return render_template("login.html", next=_safe_next(request.form.get("next")),
+                                   error="Wrong name or password."), 401
+        limiter.succeeded(f"name:{name}", f"addr:{address}")
+        session.clear()  # a new session at sign-in: no fixation
+        session.update(user=user.name, seen=now().timestamp(), csrf=new_csrf_token())
+        return redirect(_safe_next(request.form.get("next")))
+
+    @app.post("/logout")
+    def logout():
+        session.clear()
+        return redirect(url_for("login"))
+
+    @app.get("/")
+    @needs("read")
+    def index():
+        return redirect(url_for("changes"))
+
+    @app.get("/changes")
+    @needs("read")
+    def changes():
+        args = request.args
+        page = max(int(args.get("page", "1")) if args.get("page", "1").isdigit() else 1, 1)
+        filters = {"case_type": args.get("type") or None, "source": args.get("source") or None,
+                   "urgency": args.get("urgency") or None, "since": args.get("since") or None,
+                   "search": (args.get("q") or "")[:200] or None}
+        rows = store.web.changes(**filters, limit=PAGE + 1, offset=(page - 1) * PAGE)
+        return render_template("changes.html", rows=rows[:PAGE], more=len(rows) > PAGE, page=page, args=args,
+                               codes=codes, sources=store.web.sources())
+
+    @app.get("/changes/<int:change_id>")
+    @needs("read")
+    def change(change_id: int):
+        record = store.web.record(change_id)
+        if record is None:
+            abort(404)
+        versions = []
+        for before, after in zip(record.versions, record.versions[1:]):
+            was = {**before.facts, "title": before.title, "summary": before.summary}
+            now_ = {**after.facts, "title": after.title, "summary": after.summary}
+            versions.append((after, [c.line() for c in lawyer_changes(record.row.kind, was, now_)]))
+        doc_type, agency = describe(record.row.kind, record.facts)
+        matched = [m[0] for m in record.matches]
+        matters = store.matters.open_matters(matched) if _may("matters") and matched else []
+        return render_template("change.html", record=record, versions=versions, document=f"{doc_type}, {agency}",
+                               gist=gist(record.summary, 3), dates=[d.text() for d in key_dates(record.facts,
+                                                                                           now().date())],
+                               matters=matters, tasks=store.web.tasks_of_change(change_id), codes=codes)
+
+    @app.post("/changes/<int:change_id>/feedback")
+    @needs("feedback")
+    def feedback(change_id: int):
+        code, verdict = request.form.get("case_type", ""), request.form.get("verdict", "")
+        if code not in codes or verdict not in ("relevant", "not_relevant") or store.web.record(change_id) is None:
+            abort(400, "Unknown case type, verdict or change.")
+        with store.transaction():
+            store.web.record_feedback(change_id, code, verdict == "relevant", g.user.name, now())
+        return redirect(url_for("change", change_id=change_id) + "#feedback")
+
+    @app.get("/tasks")
+    @needs("read")
+    def tasks():
+        team, status = request.args.get("team") or None, request.args.get("status") or "open"
+        rows = store.web.tasks(team, None if status == "all" else status)
+        return render_template("tasks.html", rows=rows, team=team, status=status, teams=store.web.teams(),
+                               today=now().date().isoformat())
+
+    @app.post("/tasks/<int:task_id>")
+    @needs("acknowledge")
+    def task(task_id: int):
+        action = request.form.get("action", "")
+        fields: dict[str, str] = {}
+        if action in TASK_ACTIONS:
+            fields["status"] = TASK_ACTIONS[action]
+        elif action in ("due", "assign"):
+            if not _may("assign"):
+                abort(403)
+            value = request.form.get("value", "").strip()
+            if action == "due" and not _is_date(value):
+                abort(400, "A due date is YYYY-MM-DD.")
+            if action == "assign" and not (0 < len(value) <= 60):
+                abort(400, "A team name is 1-60 characters.")
+            fields["due" if action == "due" else "team"] = value
+        else:
+            abort(400, "Unknown action.")
+        with store.transaction():
+            if not store.web.set_task(task_id, g.user.name, now(), **fields):
+                abort(404)
+        back = _safe_next(request.form.get("back"))
+        return redirect(back if back != "/" else url_for("tasks"))
+
+    @app.get("/tasks/audit.csv")
+    @needs("read")
+    def audit():
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["task_id", "at", "actor", "action", "detail"])
+        for event in store.web.task_events():
+            writer.writerow([event.task_id, event.at, event.actor, event.action, _csv_safe(event.detail)])
+        return Response(out.getvalue(), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=task-audit.csv"})
+
+    @app.get("/health")
+    @needs("health")
+    def health():
+        states = {s.source_id: s for s in store.sources.all()}
+        return render_template("health.html", sources=[(c, states.get(c.id)) for c in config.sources],
+                               outbox=store.outbox.counts(), matters=store.matters.open_counts(),
+                               feedback=store.web.waiting_feedback())
+
+    @app.errorhandler(WatcherError)
+    def watcher_error(exc: WatcherError):
+        return render_template("error.html", message=str(exc)), 400
+
+    return app
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an absolute or scheme-relative URL (an open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _is_date(value: str) -> bool:
+    try:
+        datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
+def _csv_safe(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
