@@ -32,5 +32,7 @@ bench: install
 clean:
 	rm -rf $(VENV) var .pytest_cache
 
+# The alert e-mail and agenda, then the web page's change list, a change page and the agenda builder.
 screenshots: install
 	$(BIN)/python scripts/screenshots.py var/screenshots
+	WATCHER_SCREENSHOTS=$(CURDIR)/var/screenshots HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q tests/test_web_browser.py

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import cycle, hostile, matching, operations
+from . import cycle, hostile, matching, operations, web
 
 
 def main() -> None:
@@ -11,6 +11,7 @@ def main() -> None:
     rows += matching.measure()
     rows += operations.measure()
     rows += hostile.measure()
+    rows += web.measure()
     width = max(len(name) for name, _ in rows)
     print(f"| {'benchmark':<{width}} | value |")
     print(f"|{'-' * (width + 2)}|-------|")

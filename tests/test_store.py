@@ -30,7 +30,8 @@ def test_new_database_pragmas_and_mode(tmp_path):
                                                                           "0005_embeddings_keyed_by_token_limit",
                                                                              "0006_canonical_urls_and_titles",
                                                                              "0007_message_attachments",
-                                                                             "0008_web_users_audit_search"]
+                                                                             "0008_web_users_audit_search",
+                                                                             "0009_agendas_and_calendars"]
     store.close()
     Store(tmp_path / "w.db").close()  # reopening applies nothing twice
 

@@ -30,7 +30,8 @@ POST_ROUTES = ["/changes/1/feedback", "/tasks/1"]
 @pytest.fixture
 def site(server, make_config):
     items = uscis_items()
-    server.routes["/feed"] = conditional_feed(rss(items[1:]), '"1"')
+    # Baseline without three items; the second fetch brings them: three alerts (H-1B, EB-5, I-765/TPS).
+    server.routes["/feed"] = conditional_feed(rss([i for k, i in enumerate(items) if k not in (0, 5, 7)]), '"1"')
     directory = make_config([("uscis-alerts", server.url("/feed"))])
     clock = Clock()
     app = app_module.build_app(app_module.load_config(directory), kinds={"rss": RssSource}, environ={}, now=clock)
@@ -242,3 +243,63 @@ def test_users_cli(make_config, server):
     [hashed] = [r[0] for r in stored.db.execute("SELECT password_hash FROM users")]
     assert hashed.startswith("scrypt$16384$8$1$") and PASSWORD not in hashed
     stored.close()
+
+
+def test_agenda_builder_proposes_saves_reorders_and_downloads(site):
+    from icalendar import Calendar
+    web, app, clock = site
+    coordinator, token = signed_in(web, "cole")
+    response = coordinator.post("/agendas", data={"csrf": token, "start": "2026-11-21", "end": "2026-11-27"})
+    assert response.status_code == 302
+    page = coordinator.get(response.headers["Location"]).get_data(as_text=True)
+    ids = re.findall(r'name="include_(\d+)" value="1" checked', page)
+    assert len(ids) == 3
+    # Reverse the order, drop nothing, give the last one 12 minutes and a presenter.
+    form = {"csrf": token}
+    for position, change_id in enumerate(reversed(ids), start=1):
+        form |= {f"include_{change_id}": "1", f"position_{change_id}": str(position), f"minutes_{change_id}": "4",
+                 f"note_{change_id}": "", f"presenter_{change_id}": ""}
+    form[f"minutes_{ids[0]}"], form[f"presenter_{ids[0]}"] = "12", "Ana <b>Ortiz</b>"
+    agenda_url = response.headers["Location"]
+    assert coordinator.post(agenda_url, data=form).status_code == 302
+    saved = coordinator.get(agenda_url).get_data(as_text=True)
+    assert re.findall(r'name="include_(\d+)" value="1" checked', saved) == list(reversed(ids))
+    assert "Ana &lt;b&gt;Ortiz&lt;/b&gt;" in saved
+    ics = coordinator.get(agenda_url + "/agenda.ics")
+    [event] = list(Calendar.from_ical(ics.data).walk("VEVENT"))
+    description = str(event["description"])
+    titles = [app.store.web.record(int(i)).row.title for i in reversed(ids)]
+    assert [description.index(t) for t in titles] == sorted(description.index(t) for t in titles)
+    assert "Presenter: Ana <b>Ortiz</b>" in description and 4 + 4 + 12 <= (event.decoded("dtend") -
+                                                                            event.decoded("dtstart")).seconds // 60
+    attorney, token = signed_in(web, "ana")
+    assert attorney.get(agenda_url).status_code == 403
+    sent = coordinator.post(agenda_url + "/send", data={"csrf": csrf_of(coordinator.get(agenda_url))})
+    assert sent.status_code == 202 and app.store.outbox.counts().get("pending", 0) >= 1
+
+
+def test_a_team_calendar_moves_an_event_when_its_date_moves(site):
+    from icalendar import Calendar
+
+    from watcher.decide import classify
+    from watcher.models import Change, Match
+    from watcher.store import CycleResult
+    web, app, clock = site
+    first = Change("federal-register", "2021-02665", "rule", "H-1B registration: delay of effective date", "s",
+                   "https://www.federalregister.gov/d/2021-02665", facts={"effective_on": "2027-01-10"})
+    moved = Change(**{**first.__dict__, "facts": {"effective_on": "2027-02-01"}})
+    for change in (first, moved):
+        decisions = classify([change], app.store.changes.latest_versions("federal-register", [change.item_key]))
+        app.store.commit_cycle(CycleResult("federal-register", decisions, {change.item_key: [Match("H-1B", 1, "m", "r")]},
+                                           (), app.store.sources.get("federal-register").validators, False, 1, True),
+                               clock())
+    admin, token = signed_in(web, "ada")
+    issued = admin.post("/calendars", data={"csrf": token, "team": "all"}).get_data(as_text=True)
+    path = re.search(r"(/calendar/[\w-]+\.ics)", issued).group(1)
+    feed = client(web).get(path)  # a calendar client has no session: the token is the key
+    [event] = list(Calendar.from_ical(feed.data).walk("VEVENT"))
+    assert str(event["uid"]).startswith("change-") and event["sequence"] == 1
+    assert str(event.decoded("dtstart")) == "2027-02-01"
+    assert client(web).get(path.replace(".ics", "x.ics")).status_code == 404
+    admin.post("/calendars", data={"csrf": token, "team": "all", "revoke": "1"})
+    assert client(web).get(path).status_code == 404

@@ -13,7 +13,7 @@ with a plain-text description, the HTML agenda attached, and the organizer and a
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from html import escape
 from typing import Mapping, Sequence
@@ -41,6 +41,9 @@ class AgendaItem:
     matters: tuple[tuple[str, int], ...]  # open matters per case type reached
     why: str
     tasks: tuple[tuple[str, str, str], ...]  # (team, status, due)
+    note: str = ""        # the coordinator's, from the agenda builder
+    presenter: str = ""
+    change_id: int = 0
 
     @property
     def also(self) -> tuple[str, ...]:
@@ -95,7 +98,34 @@ def _item(change: AlertedChange, codes: list[str], open_matters: Mapping[str, in
         title=change.title, url=change.url, urgency=change.urgency, minutes=MINUTES[change.urgency],
         document=f"{doc_type}, {agency}", summary=gist(change.summary),
         dates=tuple(d.text() for d in key_dates(change.facts, end)), case_types=tuple(codes),
-        matters=tuple((c, open_matters.get(c, 0)) for c in codes), why=change.rationale, tasks=change.tasks)
+        matters=tuple((c, open_matters.get(c, 0)) for c in codes), why=change.rationale, tasks=change.tasks,
+        change_id=change.change_id)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One line of an agenda the coordinator arranged (the web page's agenda builder)."""
+
+    change_id: int
+    minutes: int
+    note: str = ""
+    presenter: str = ""
+
+
+def arranged_agenda(changes: Sequence[AlertedChange], plan: Sequence[Planned], tasks: Sequence[StoredTask],
+                    open_matters: Mapping[str, int], start: date, end: date, team: str | None = None,
+                    title: str = "Agenda") -> Agenda:
+    """The coordinator's agenda: the planned changes in the planned order, one section, their minutes and notes."""
+    by_id = {c.change_id: c for c in changes}
+    items = []
+    for line in plan:
+        change = by_id.get(line.change_id)
+        if change is None:
+            continue
+        codes = sorted(change.case_types or ("Other",), key=lambda c: (-open_matters.get(c, 0), c))
+        items.append(replace(_item(change, codes, open_matters, end), minutes=line.minutes, note=line.note,
+                             presenter=line.presenter))
+    return Agenda(start, end, team, ((title, tuple(items)),) if items else (), tuple(tasks), "arranged")
 
 
 def _matters_text(item: AgendaItem) -> str:
@@ -106,9 +136,15 @@ def _tasks_text(item: AgendaItem) -> str:
     return "; ".join(f"{team}: {status}, due {due}" for team, status, due in item.tasks) or "none"
 
 
+def _coordinator(item: AgendaItem) -> list[str]:
+    return ([f"Presenter: {item.presenter}"] if item.presenter else []) + ([f"Note: {item.note}"] if item.note else [])
+
+
 def _heading(agenda: Agenda, name: str, items: Sequence[AgendaItem]) -> str:
     if agenda.group == "team":
         return f"Team {name}"
+    if agenda.group == "arranged":
+        return name
     matters = items[0].matters[0][1] if items[0].matters else 0
     return f"{name} ({matters} open matter{'s' if matters != 1 else ''})"
 
@@ -135,6 +171,7 @@ def render_text(agenda: Agenda, meeting: datetime | None = None) -> str:
             lines.append(f"   Reaches: {', '.join(item.case_types)} (open matters: {_matters_text(item)})")
             if item.why:
                 lines.append(f"   Why: {item.why}")
+            lines += [f"   {line}" for line in _coordinator(item)]
             lines += [f"   Training tasks: {_tasks_text(item)}", f"   Link: {item.url}", ""]
     lines.append("Open training tasks")
     lines += [f"- #{t.id} {t.task.title} ({t.task.team}, due {t.task.due}, {t.status})" for t in agenda.tasks] \
@@ -163,6 +200,7 @@ def render_markdown(agenda: Agenda, meeting: datetime | None = None) -> str:
             lines.append(f"  - open matters: {_matters_text(item)}")
             if item.why:
                 lines.append(f"  - why: {item.why}")
+            lines += [f"  - {line[0].lower()}{line[1:]}" for line in _coordinator(item)]
             lines.append(f"  - training tasks: {_tasks_text(item)}")
         lines.append("")
     lines.append("## Open training tasks")
@@ -193,6 +231,7 @@ def render_html(agenda: Agenda, meeting: datetime | None = None) -> str:
             details.append(f"<i>Open matters:</i> {escape(_matters_text(item))}")
             if item.why:
                 details.append(f"<i>Why:</i> {escape(item.why)}")
+            details += [escape(line) for line in _coordinator(item)]
             details.append(f"<i>Training tasks:</i> {escape(_tasks_text(item))}")
             parts.append(f"<li><span class='u' style='color:{colour[item.urgency]}'>{item.urgency}</span> "
                          f"({item.minutes} min) {link(item.url, item.title)}"
@@ -248,4 +287,31 @@ def render_ics(agenda: Agenda, meeting: str, zone: str = "America/New_York", org
                   parameters={"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"})
     calendar.add_component(event)
     calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def render_calendar(team: str, dated: Sequence, now: datetime | None = None, uid_host: str = "watcher.local") -> bytes:
+    """A team's living calendar: one all-day event per dated change (effective date, comment deadline). The UID is
+    the change's and the field's, and SEQUENCE counts how often the date moved, so a delay moves the entry in
+    Outlook and Google Calendar instead of adding a second one."""
+    from icalendar import Calendar, Event
+
+    labels = {"effective_on": "Effective", "comments_close_on": "Comments close"}
+    calendar = Calendar()
+    calendar.add("prodid", "-//watcher//policy dates//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"Immigration policy dates ({team})")
+    for item in dated:
+        event = Event()
+        event.add("uid", f"change-{item.change_id}-{item.field}@{uid_host}")
+        event.add("sequence", item.sequence)
+        event.add("dtstamp", now or datetime.now(timezone.utc))
+        day = date.fromisoformat(item.day)
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+        event.add("summary", f"{labels[item.field]}: {item.title}"[:250])
+        event.add("description", f"{', '.join(item.case_types)}. {item.url}")
+        if item.url.startswith(("https://", "http://")):
+            event.add("url", item.url)
+        calendar.add_component(event)
     return calendar.to_ical()

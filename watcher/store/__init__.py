@@ -22,7 +22,7 @@ from .runs import Runs
 from .schema import BUSY_TIMEOUT_MS, backup, open_database
 from .sources import SourceStates
 from .tasks import Tasks
-from .web import WebStore
+from .web import Agendas, Calendars, WebStore
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ class Store:
         self.matters = Matters(self.db)
         self.tasks = Tasks(self.db)
         self.web = WebStore(self.db)
+        self.agendas = Agendas(self.db)
+        self.calendars = Calendars(self.db)
 
     def close(self) -> None:
         with self.lock:

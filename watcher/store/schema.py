@@ -169,6 +169,21 @@ def _web_users_audit_search(db: Database) -> None:
         INSERT INTO changes_fts (rowid, title, summary) VALUES (new.id, new.title, new.summary); END""")
 
 
+@migration("0009_agendas_and_calendars")
+def _agendas_and_calendars(db: Database) -> None:
+    # Agendas a coordinator arranged on the web page, and the revocable tokens of the per-team calendar feeds.
+    db.execute("""CREATE TABLE agendas (
+        id INTEGER PRIMARY KEY, title TEXT NOT NULL, team TEXT, start TEXT NOT NULL, end TEXT NOT NULL,
+        created_by TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE agenda_items (
+        agenda_id INTEGER NOT NULL REFERENCES agendas(id), position INTEGER NOT NULL,
+        change_id INTEGER NOT NULL REFERENCES changes(id), minutes INTEGER NOT NULL,
+        note TEXT NOT NULL DEFAULT '', presenter TEXT NOT NULL DEFAULT '', PRIMARY KEY (agenda_id, change_id))""")
+    db.execute("CREATE INDEX changes_updated ON changes (updated_at, id)")  # the web page's newest-first list
+    db.execute("""CREATE TABLE calendar_tokens (
+        token_hash TEXT PRIMARY KEY, team TEXT NOT NULL, created_at TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)""")
+
+
 def open_database(path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS, *, create: bool = True) -> Database:
     """Open (creating if new and `create`) and migrate; raises StorageError instead of ever damaging a foreign
     file, or creating one nobody asked for (a backup of a fresh empty file looks like success)."""

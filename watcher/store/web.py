@@ -156,9 +156,13 @@ class WebStore:
     # -- changes ----------------------------------------------------------------------------------------------------
 
     def changes(self, *, case_type: str | None = None, source: str | None = None, urgency: str | None = None,
-                since: str | None = None, search: str | None = None, limit: int = 100,
+                since: str | None = None, search: str | None = None, team: str | None = None, limit: int = 100,
                 offset: int = 0) -> list[ChangeRow]:
         where, params = ["1 = 1"], []
+        if team:  # the case types the team has open matters in
+            where.append("EXISTS (SELECT 1 FROM matches m JOIN matters t ON t.case_type = m.case_type "
+                         "WHERE m.change_id = c.id AND m.version = c.version AND t.team = ? AND t.status = 'open')")
+            params.append(team)
         if case_type:
             where.append("EXISTS (SELECT 1 FROM matches m WHERE m.change_id = c.id AND m.version = c.version "
                          "AND m.case_type = ?)")
@@ -176,17 +180,12 @@ class WebStore:
         if search:
             where.append("c.id IN (SELECT rowid FROM changes_fts WHERE changes_fts MATCH ?)")
             params.append(_fts_query(search))
-        sql = f"""SELECT c.id, c.source_id, c.kind, c.title, c.url, c.published, c.updated_at, c.version,
-                         (SELECT group_concat(m.case_type, ',') FROM matches m
-                           WHERE m.change_id = c.id AND m.version = c.version) AS codes,
-                         (SELECT max(CASE x.urgency WHEN 'URGENT' THEN 2 WHEN 'ACTION' THEN 1 ELSE 0 END)
-                            FROM messages x WHERE x.change_id = c.id AND x.kind = 'alert') AS level
-                  FROM changes c WHERE {' AND '.join(where)}
-                  ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?"""
-        names = {0: "INFO", 1: "ACTION", 2: "URGENT"}
-        return [ChangeRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                          tuple(sorted(filter(None, (r[8] or "").split(",")))), names.get(r[9]))
-                for r in self._db.execute(sql, [*params, limit, offset]).fetchall()]
+        # The page's ids first (the index on updated_at walks newest first and stops at the page), then the case
+        # types and urgency of those rows only.
+        ids = [r[0] for r in self._db.execute(
+            f"SELECT c.id FROM changes c WHERE {' AND '.join(where)} ORDER BY c.updated_at DESC, c.id DESC "
+            "LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()]
+        return self.changes_by_id(ids)
 
     def sources(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT DISTINCT source_id FROM changes ORDER BY 1")]
@@ -286,3 +285,118 @@ def _fts_query(text: str) -> str:
     if not words:
         return '""'
     return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+@dataclass(frozen=True)
+class SavedAgenda:
+    id: int
+    title: str
+    team: str | None
+    start: str
+    end: str
+    created_by: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class DatedChange:
+    """A change with a date a lawyer plans around, for the calendar feed."""
+
+    change_id: int
+    title: str
+    url: str
+    field: str        # effective_on | comments_close_on
+    day: str
+    sequence: int     # how many times this date moved: calendar clients update the entry instead of adding one
+    case_types: tuple[str, ...]
+
+
+DATED_FIELDS = ("effective_on", "comments_close_on")
+
+
+class Agendas:
+    def __init__(self, db: Database):
+        self._db = db
+
+    def create(self, title: str, team: str | None, start: str, end: str, user: str, now: datetime,
+               plan: Sequence) -> int:
+        agenda_id = self._db["agendas"].insert({"title": title[:200], "team": team, "start": start, "end": end,
+                                                "created_by": user, "created_at": to_text(now),
+                                                "updated_at": to_text(now)}).last_pk
+        self._write_plan(agenda_id, plan)
+        return agenda_id
+
+    def save(self, agenda_id: int, plan: Sequence, now: datetime) -> None:
+        self._db.execute("DELETE FROM agenda_items WHERE agenda_id = ?", [agenda_id])
+        self._write_plan(agenda_id, plan)
+        self._db.execute("UPDATE agendas SET updated_at = ? WHERE id = ?", [to_text(now), agenda_id])
+
+    def _write_plan(self, agenda_id: int, plan: Sequence) -> None:
+        self._db["agenda_items"].insert_all(
+            ({"agenda_id": agenda_id, "position": position, "change_id": line.change_id, "minutes": line.minutes,
+              "note": line.note[:500], "presenter": line.presenter[:100]} for position, line in enumerate(plan)),
+            pk=("agenda_id", "change_id"))
+
+    def get(self, agenda_id: int) -> tuple[SavedAgenda, list[tuple[int, int, str, str]]] | None:
+        row = self._db.execute("SELECT id, title, team, start, end, created_by, updated_at FROM agendas WHERE id = ?",
+                               [agenda_id]).fetchone()
+        if row is None:
+            return None
+        plan = [tuple(r) for r in self._db.execute(
+            "SELECT change_id, minutes, note, presenter FROM agenda_items WHERE agenda_id = ? ORDER BY position",
+            [agenda_id])]
+        return SavedAgenda(*row), plan
+
+    def all(self) -> list[SavedAgenda]:
+        return [SavedAgenda(*r) for r in self._db.execute(
+            "SELECT id, title, team, start, end, created_by, updated_at FROM agendas ORDER BY updated_at DESC")]
+
+
+class Calendars:
+    """Per-team calendar feeds behind a token in the URL; only the token's hash is stored, and it can be revoked."""
+
+    def __init__(self, db: Database):
+        self._db = db
+
+    def issue(self, team: str, now: datetime) -> str:
+        token = secrets.token_urlsafe(24)
+        self._db["calendar_tokens"].insert({"token_hash": _token_hash(token), "team": team, "created_at": to_text(now)})
+        return token
+
+    def team_for(self, token: str) -> str | None:
+        row = self._db.execute("SELECT team FROM calendar_tokens WHERE token_hash = ? AND revoked = 0",
+                               [_token_hash(token)]).fetchone()
+        return row[0] if row else None
+
+    def revoke(self, team: str) -> int:
+        return self._db.execute("UPDATE calendar_tokens SET revoked = 1 WHERE team = ? AND revoked = 0", [team]).rowcount
+
+    def dated_changes(self, case_types: Sequence[str] | None) -> list[DatedChange]:
+        """Every matched change with an effective date or comment deadline (of these case types; None: any)."""
+        rows = self._db.execute(
+            """SELECT c.id, c.title, c.url, c.facts,
+                      (SELECT group_concat(m.case_type, ',') FROM matches m
+                        WHERE m.change_id = c.id AND m.version = c.version) AS codes
+               FROM changes c WHERE json_extract(c.facts, '$.effective_on') IS NOT NULL
+                  OR json_extract(c.facts, '$.comments_close_on') IS NOT NULL""").fetchall()
+        wanted = set(case_types) if case_types is not None else None
+        out = []
+        for change_id, title, url, facts, codes in rows:
+            matched = tuple(sorted(filter(None, (codes or "").split(","))))
+            if not matched or (wanted is not None and not wanted & set(matched)):
+                continue
+            history = [json.loads(r[0] or "{}") for r in self._db.execute(
+                "SELECT facts FROM change_versions WHERE change_id = ? ORDER BY version", [change_id])]
+            current = json.loads(facts or "{}")
+            for field in DATED_FIELDS:
+                day = current.get(field)
+                if not isinstance(day, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day[:10]):
+                    continue
+                values = [v.get(field) for v in history if v.get(field)]
+                moves = sum(1 for a, b in zip(values, values[1:]) if a != b)
+                out.append(DatedChange(change_id, title, url, field, day[:10], moves, matched))
+        return out
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -13,10 +13,17 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, g, redirect, render_template, request, session, url_for
 
+from dataclasses import replace
+from datetime import date
+
 from ..config import Config
 from ..errors import WatcherError
 from ..meaning import lawyer_changes
+from ..notify.agenda import (Planned, arranged_agenda, meeting_start, render_calendar, render_html, render_ics,
+                             render_markdown)
+from ..notify.alerts import CONSOLE
 from ..notify.lawyer import describe, gist, key_dates
+from ..notify.weekly import agenda_message, make_agenda
 from ..store import Store
 from .security import LoginLimiter, csrf_ok, new_csrf_token
 
@@ -28,6 +35,7 @@ ROLES_MAY = {
     "acknowledge": {"attorney", "coordinator", "admin"},
     "assign": {"coordinator", "admin"},
     "matters": {"attorney", "admin"},
+    "agendas": {"coordinator", "admin"},
     "health": {"admin"},
 }
 TASK_ACTIONS = {"acknowledge": "acknowledged", "done": "done", "reopen": "open"}
@@ -132,11 +140,12 @@ def create_app(config: Config, store: Store, *, now: Callable[[], datetime] = ut
         args = request.args
         page = max(int(args.get("page", "1")) if args.get("page", "1").isdigit() else 1, 1)
         filters = {"case_type": args.get("type") or None, "source": args.get("source") or None,
+                   "team": args.get("team") or None,
                    "urgency": args.get("urgency") or None, "since": args.get("since") or None,
                    "search": (args.get("q") or "")[:200] or None}
         rows = store.web.changes(**filters, limit=PAGE + 1, offset=(page - 1) * PAGE)
         return render_template("changes.html", rows=rows[:PAGE], more=len(rows) > PAGE, page=page, args=args,
-                               codes=codes, sources=store.web.sources())
+                               codes=codes, sources=store.web.sources(), teams=store.web.teams())
 
     @app.get("/changes/<int:change_id>")
     @needs("read")
@@ -217,6 +226,137 @@ def create_app(config: Config, store: Store, *, now: Callable[[], datetime] = ut
         return render_template("health.html", sources=[(c, states.get(c.id)) for c in config.sources],
                                outbox=store.outbox.counts(), matters=store.matters.open_counts(),
                                feedback=store.web.waiting_feedback())
+
+    # -- the agenda builder ------------------------------------------------------------------------------------------
+
+    @app.get("/agendas")
+    @needs("agendas")
+    def agendas():
+        today = now().date()
+        return render_template("agendas.html", saved=store.agendas.all(), teams=store.web.teams(),
+                               start=(today - timedelta(days=6)).isoformat(), end=today.isoformat())
+
+    @app.post("/agendas")
+    @needs("agendas")
+    def agenda_new():
+        start, end = request.form.get("start", ""), request.form.get("end", "")
+        team = request.form.get("team") or None
+        if not (_is_date(start) and _is_date(end)) or end < start:
+            abort(400, "A period is two dates, YYYY-MM-DD, the first not after the second.")
+        proposal = make_agenda(store, date.fromisoformat(start), date.fromisoformat(end), team)
+        plan = [Planned(i.change_id, i.minutes) for _, items in proposal.sections for i in items]
+        with store.transaction():
+            agenda_id = store.agendas.create(f"Policy briefing {start} to {end}" + (f" ({team})" if team else ""),
+                                             team, start, end, g.user.name, now(), plan)
+        return redirect(url_for("agenda_page", agenda_id=agenda_id))
+
+    def _arranged(agenda_id: int):
+        found = store.agendas.get(agenda_id)
+        if found is None:
+            abort(404)
+        meta, rows = found
+        start, end = date.fromisoformat(meta.start), date.fromisoformat(meta.end)
+        plan = [Planned(*row) for row in rows]
+        changes = _alerted(start, end, [p.change_id for p in plan])
+        agenda = arranged_agenda(changes, plan, store.tasks.listing("open", meta.team), store.matters.open_counts(),
+                                 start, end, meta.team, meta.title)
+        return meta, agenda, changes
+
+    def _alerted(start: date, end: date, ids: list[int]):
+        begin = datetime.combine(start, datetime.min.time(), timezone.utc)
+        finish = datetime.combine(end, datetime.min.time(), timezone.utc) + timedelta(days=1)
+        found = {c.change_id: c for c in store.tasks.alerted_between(begin, finish)}
+        return [found[i] for i in ids if i in found]
+
+    @app.get("/agendas/<int:agenda_id>")
+    @needs("agendas")
+    def agenda_page(agenda_id: int):
+        meta, agenda, _ = _arranged(agenda_id)
+        start, end = date.fromisoformat(meta.start), date.fromisoformat(meta.end)
+        # What could still be added: the period's other alerted changes.
+        planned = {i.change_id for _, items in agenda.sections for i in items}
+        proposal = make_agenda(store, start, end, meta.team)
+        extra = [i for _, items in proposal.sections for i in items if i.change_id not in planned]
+        return render_template("agenda.html", meta=meta, agenda=agenda, extra=extra)
+
+    @app.post("/agendas/<int:agenda_id>")
+    @needs("agendas")
+    def agenda_save(agenda_id: int):
+        if store.agendas.get(agenda_id) is None:
+            abort(404)
+        lines = []
+        for key in request.form:
+            if not key.startswith("include_"):
+                continue
+            change_id = key.removeprefix("include_")
+            if not change_id.isdigit():
+                abort(400, "Malformed agenda line.")
+            position = request.form.get(f"position_{change_id}", "0")
+            minutes = request.form.get(f"minutes_{change_id}", "5")
+            if not (position.lstrip("-").isdigit() and minutes.isdigit() and 0 < int(minutes) <= 120):
+                abort(400, "Position is a number; minutes are 1 to 120.")
+            lines.append((int(position), Planned(int(change_id), int(minutes),
+                                                 request.form.get(f"note_{change_id}", "")[:500],
+                                                 request.form.get(f"presenter_{change_id}", "")[:100])))
+        lines.sort(key=lambda pair: pair[0])
+        with store.transaction():
+            store.agendas.save(agenda_id, [line for _, line in lines], now())
+        return redirect(url_for("agenda_page", agenda_id=agenda_id))
+
+    @app.get("/agendas/<int:agenda_id>/agenda.<fmt>")
+    @needs("agendas")
+    def agenda_download(agenda_id: int, fmt: str):
+        meta, agenda, _ = _arranged(agenda_id)
+        zone = config.agenda.timezone
+        meeting = meeting_start(config.agenda.meeting, agenda.start, agenda.end, zone)
+        if fmt == "ics":
+            body, mimetype = render_ics(agenda, config.agenda.meeting, zone, config.agenda.organizer,
+                                        config.agenda.attendees, now=now()), "text/calendar"
+        elif fmt == "md":
+            body, mimetype = render_markdown(agenda, meeting), "text/markdown"
+        elif fmt == "html":
+            body, mimetype = render_html(agenda, meeting), "text/html"
+        else:
+            abort(404)
+        return Response(body, mimetype=mimetype,
+                        headers={"Content-Disposition": f"attachment; filename=briefing-{meta.start}.{fmt}"})
+
+    @app.post("/agendas/<int:agenda_id>/send")
+    @needs("agendas")
+    def agenda_send(agenda_id: int):
+        meta, agenda, _ = _arranged(agenda_id)
+        targets = tuple(t.name for t in config.targets if set(t.tags) & set(config.agenda.tags)) or \
+            (() if config.targets else (CONSOLE,))
+        if not targets:
+            abort(400, "No target carries the [agenda] tags: nobody to send it to.")
+        message = agenda_message(agenda, config, now(), ref_key=f"web-{agenda_id}-{now().isoformat()}")
+        with store.transaction():
+            store.outbox.enqueue(replace(message, targets=targets), None, now())
+        return render_template("error.html", message=f"Queued for {', '.join(targets)}; the service sends it "
+                                                     "within a minute."), 202
+
+    # -- living calendars -----------------------------------------------------------------------------------------
+
+    @app.get("/calendar/<token>.ics")
+    def calendar(token: str):
+        team = store.calendars.team_for(token)
+        if team is None:
+            abort(404)
+        types = None if team == "all" else sorted({m.case_type for m in store.matters.open_matters() if m.team == team})
+        return Response(render_calendar(team, store.calendars.dated_changes(types), now()), mimetype="text/calendar")
+
+    @app.post("/calendars")
+    @needs("health")
+    def calendar_issue():
+        team = request.form.get("team", "").strip()
+        if not 0 < len(team) <= 60:
+            abort(400, "A team name is 1-60 characters.")
+        with store.transaction():
+            if request.form.get("revoke"):
+                store.calendars.revoke(team)
+                return render_template("error.html", message=f"Calendar links of team {team} revoked.")
+            token = store.calendars.issue(team, now())
+        return render_template("calendar_link.html", team=team, path=url_for("calendar", token=token))
 
     @app.errorhandler(WatcherError)
     def watcher_error(exc: WatcherError):
