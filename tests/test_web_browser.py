@@ -59,6 +59,7 @@ def served(site):  # noqa: F811
 def test_a_coordinators_and_an_attorneys_morning(browser, served):
     from icalendar import Calendar
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.ui import WebDriverWait
 
     base, app = served
@@ -89,8 +90,9 @@ def test_a_coordinators_and_an_attorneys_morning(browser, served):
     wait.until(lambda d: "H-1B: not relevant" in d.page_source)
     assert [(f.case_type, f.relevant) for f in app.store.feedback.labels()] == [("H-1B", False)]
     browser.get(f"{base}/tasks")
-    browser.find_element(By.XPATH, "//button[text()='Acknowledge']").click()
-    wait.until(lambda d: "/tasks" in d.current_url)
+    button = browser.find_element(By.XPATH, "//button[text()='Acknowledge']")
+    button.click()
+    wait.until(staleness_of(button))  # the page reloaded after the POST
     assert [t.status for t in app.store.web.tasks()] == ["acknowledged"]
 
     # A coordinator: an agenda of the week's three alerted changes, reordered, and its invite downloaded.
@@ -109,8 +111,9 @@ def test_a_coordinators_and_an_attorneys_morning(browser, served):
         field.clear()
         field.send_keys(str(position))
     browser.find_element(By.NAME, f"presenter_{ids[0]}").send_keys("Ana")
-    browser.find_element(By.XPATH, "//button[text()='Save']").click()
-    wait.until(lambda d: d.find_elements(By.ID, "builder"))
+    save = browser.find_element(By.XPATH, "//button[text()='Save']")
+    save.click()
+    wait.until(staleness_of(save))
     order = [b.get_attribute("name").removeprefix("include_")
              for b in browser.find_elements(By.CSS_SELECTOR, "input[type=checkbox]:checked")]
     assert order == list(reversed(ids))
