@@ -303,3 +303,35 @@ def test_a_team_calendar_moves_an_event_when_its_date_moves(site):
     assert client(web).get(path.replace(".ics", "x.ics")).status_code == 404
     admin.post("/calendars", data={"csrf": token, "team": "all", "revoke": "1"})
     assert client(web).get(path).status_code == 404
+
+
+def test_admins_upload_the_caseload_with_the_command_lines_refusals(site):
+    web, app, _ = site
+    admin, token = signed_in(web, "ada")
+    good = b"matter_ref,case_type,team,status\nM-1,H-1B,business,Pending\nM-2,TPS,humanitarian,open\n"
+    response = admin.post("/caseload", data={"csrf": token, "file": (io.BytesIO(good), "matters.csv")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 302 and app.store.matters.open_counts() == {"H-1B": 1, "TPS": 1}
+    names = b"matter_ref,client_name,case_type,team\nM-9,Jane Roe,TPS,humanitarian\n"
+    refused = admin.post("/caseload", data={"csrf": token, "file": (io.BytesIO(names), "names.csv")},
+                         content_type="multipart/form-data")
+    assert refused.status_code == 400 and "refusing column &#39;client_name&#39;" in refused.get_data(as_text=True)
+    assert app.store.matters.open_counts() == {"H-1B": 1, "TPS": 1}  # the refused file changed nothing
+    attorney, token = signed_in(web, "ana")
+    assert attorney.post("/caseload", data={"csrf": token, "file": (io.BytesIO(good), "m.csv")},
+                         content_type="multipart/form-data").status_code == 403
+
+
+def test_health_shows_next_polls_and_resends_a_dead_letter(site):
+    from watcher.models import Message
+    web, app, clock = site
+    with app.store.transaction():
+        app.store.outbox.enqueue(Message("W-DEAD000001", "k", 1, "Lost alert", "t", "h", ("mail",)), None, clock())
+        [delivery_id] = [r[0] for r in app.store.db.execute("SELECT id FROM deliveries WHERE target = 'mail'")]
+        app.store.outbox.mark_failed(delivery_id, clock(), "smtp refused", None)
+    admin, token = signed_in(web, "ada")
+    page = admin.get("/health").get_data(as_text=True)
+    assert "W-DEAD000001 Lost alert" in page and "smtp refused" in page
+    assert re.search(r"<td>2026-11-27 1[23]:\d\d</td>", page)  # uscis-alerts, every 30 min after its last poll
+    assert admin.post(f"/outbox/{delivery_id}/resend", data={"csrf": token}).status_code == 302
+    assert [d.id for d in app.store.outbox.due(clock(), 10) if d.target == "mail"] == [delivery_id]

@@ -85,6 +85,19 @@ class Outbox:
         self._db["delivery_attempts"].insert(
             {"delivery_id": delivery_id, "at": to_text(now), "ok": int(error is None), "error": error})
 
+    def dead(self, limit: int = 50) -> list[tuple[int, str, str, str, str]]:
+        """Given-up deliveries, newest first: (delivery id, Ref, target, subject, last error)."""
+        return [tuple(r) for r in self._db.execute(
+            """SELECT d.id, m.ref, d.target, m.subject, coalesce(d.last_error, '') FROM deliveries d
+               JOIN messages m ON m.id = d.message_id WHERE d.status = 'dead' ORDER BY d.id DESC LIMIT ?""",
+            [limit]).fetchall()]
+
+    def resend(self, delivery_id: int, now: datetime) -> bool:
+        """A dead delivery back in the queue, due now, with a fresh 24-hour window (an admin fixed the target)."""
+        return self._db.execute(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, queued_at = ?, lease_until = NULL "
+            "WHERE id = ? AND status = 'dead'", [to_text(now), to_text(now), delivery_id]).rowcount == 1
+
     def counts(self) -> dict[str, int]:
         return {r["status"]: r["n"] for r in
                 self._db.query("SELECT status, count(*) AS n FROM deliveries GROUP BY status")}

@@ -17,7 +17,8 @@ from dataclasses import replace
 from datetime import date
 
 from ..config import Config
-from ..errors import WatcherError
+from ..errors import InputError, WatcherError
+from ..matching.caseload import parse_caseload
 from ..meaning import lawyer_changes
 from ..notify.agenda import (Planned, arranged_agenda, meeting_start, render_calendar, render_html, render_ics,
                              render_markdown)
@@ -223,9 +224,33 @@ def create_app(config: Config, store: Store, *, now: Callable[[], datetime] = ut
     @needs("health")
     def health():
         states = {s.source_id: s for s in store.sources.all()}
-        return render_template("health.html", sources=[(c, states.get(c.id)) for c in config.sources],
-                               outbox=store.outbox.counts(), matters=store.matters.open_counts(),
-                               feedback=store.web.waiting_feedback())
+        rows = [(c, states.get(c.id), _next_poll(c, states.get(c.id), now())) for c in config.sources]
+        return render_template("health.html", sources=rows, outbox=store.outbox.counts(), dead=store.outbox.dead(),
+                               matters=store.matters.open_counts(), feedback=store.web.waiting_feedback(),
+                               message=request.args.get("message", "")[:300])
+
+    @app.post("/outbox/<int:delivery_id>/resend")
+    @needs("health")
+    def resend(delivery_id: int):
+        with store.transaction():
+            done = store.outbox.resend(delivery_id, now())
+        return redirect(url_for("health", message="Queued again; the service sends it within a minute." if done
+                                else "That delivery is not a dead letter."))
+
+    @app.post("/caseload")
+    @needs("health")
+    def caseload():
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            abort(400, "Choose a CSV file.")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(f"{upload.filename}: not UTF-8 text") from None
+        matters = parse_caseload(text, Path(upload.filename).name, codes, config.matching.aliases)
+        with store.transaction():
+            store.matters.replace_all(matters, now())
+        return redirect(url_for("health", message=f"Imported {len(matters)} matters."))
 
     # -- the agenda builder ------------------------------------------------------------------------------------------
 
@@ -363,6 +388,20 @@ def create_app(config: Config, store: Store, *, now: Callable[[], datetime] = ut
         return render_template("error.html", message=str(exc)), 400
 
     return app
+
+
+def _next_poll(source, state, moment: datetime) -> str:
+    """When the service polls the source next: its backoff, or the next time its schedule fires."""
+    from ..scheduler import trigger_for
+
+    if not source.enabled:
+        return "disabled"
+    if state is not None and state.backoff_until and state.backoff_until > moment:
+        return f"{state.backoff_until:%Y-%m-%d %H:%M} (backing off)"
+    if source.schedule.every and state is not None and state.last_attempt_at:
+        return f"{max(state.last_attempt_at + source.schedule.every, moment):%Y-%m-%d %H:%M}"
+    fire = trigger_for(source.schedule).get_next_fire_time(None, moment)
+    return f"{fire:%Y-%m-%d %H:%M}" if fire else "-"
 
 
 def _safe_next(target: str | None) -> str:
