@@ -335,3 +335,40 @@ def test_health_shows_next_polls_and_resends_a_dead_letter(site):
     assert re.search(r"<td>2026-11-27 1[23]:\d\d</td>", page)  # uscis-alerts, every 30 min after its last poll
     assert admin.post(f"/outbox/{delivery_id}/resend", data={"csrf": token}).status_code == 302
     assert [d.id for d in app.store.outbox.due(clock(), 10) if d.target == "mail"] == [delivery_id]
+
+
+def test_one_click_feedback_links_are_signed_expire_and_ask_first(server, make_config, smtp):
+    from watcher.web.links import read_feedback_token
+    items = uscis_items()
+    server.routes["/feed"] = conditional_feed(rss(items[1:]), '"1"')
+    extra = ('\n[web]\npublic_url = "https://watcher.firm.example"\n[[target]]\nname = "mail"\nurl_env = "M"\n'
+             'tags = ["a"]\n[[route]]\ntags = ["a"]\ncase_types = ["*"]\n')
+    directory = make_config([("uscis-alerts", server.url("/feed"))], extra)
+    clock = Clock()
+    app = app_module.build_app(app_module.load_config(directory), kinds={"rss": RssSource}, environ={"M": smtp.url},
+                               now=clock)
+    run_source(app.context, app.sources[0])
+    server.routes["/feed"] = conditional_feed(rss(items), '"2"')
+    clock.advance(minutes=31)
+    run_source(app.context, app.sources[0])
+    app.dispatcher.run()
+    [mail] = smtp.messages
+    html = next(p for p in mail.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    [url] = re.findall(r'href="(https://watcher\.firm\.example/feedback/[^"]+)"', html)
+    path = url.removeprefix("https://watcher.firm.example")
+    with app.store.transaction():
+        app.store.web.add_user("ana", "attorney", PASSWORD, clock())
+    web = create_app(app.config, app.store, now=clock)
+    assert client(web).get(path).status_code == 302  # sign in first
+    browser, token = signed_in(web, "ana")
+    confirm = browser.get(path)
+    assert confirm.status_code == 200 and "Not relevant to H-1B" in confirm.get_data(as_text=True)
+    assert app.store.db["feedback"].count == 0  # opening the link records nothing
+    assert browser.post(path, data={"csrf": token}).status_code == 302
+    assert [(f.case_type, f.relevant) for f in app.store.feedback.labels()] == [("H-1B", False)]
+    tampered = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
+    assert browser.get(tampered).status_code == 400
+    secret = app.store.web.secret_key()
+    assert read_feedback_token(secret, path.rsplit("/", 1)[1]) is not None
+    assert read_feedback_token(secret, path.rsplit("/", 1)[1], max_age=-1) is None  # expired
+    app.close()

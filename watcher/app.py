@@ -88,9 +88,14 @@ def build_app(config: Config, *, kinds: Mapping[str, type[Source]] | None = None
     store = Store(config.storage_path, create=create)
     http = HttpClient(config.http, now=now)
     matcher = build_matcher(config, store)
+    feedback = None
+    if config.web.public_url:  # one-click feedback links in alerts, signed with the web page's key
+        from .web.links import link_maker
+
+        feedback = link_maker(config.web.public_url, store.web.secret_key())
     context = Context(store=store, http=http, matcher=matcher, routes=config.routes,
                       targets=config.targets, now=now, ops_targets=config.ops_targets(),
-                      due_days=config.training.due_days, host_peers=host_peers(config))
+                      due_days=config.training.due_days, host_peers=host_peers(config), feedback_link=feedback)
     # Delivery runs on a thread of its own (scheduler.py), so it gets a connection of its own: SQLite serialises
     # the two writers, and neither ever sees the other's half-done transaction.
     dispatcher = Dispatcher(Store(config.storage_path, create=False), targets, now=now, console=console,

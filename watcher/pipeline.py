@@ -46,6 +46,8 @@ class Context:
     due_days: int = 7                  # training tasks without an effective date
     # Sources sharing a host: a 429 Retry-After defers them all (a rate limit is per host, RELIABILITY A5).
     host_peers: Callable[[str], tuple[str, ...]] = lambda source_id: ()
+    # With [web] public_url: (source id, item key, case type, verdict) -> a signed one-click feedback link.
+    feedback_link: Callable[[str, str, str, str], str] | None = None
 
 
 def run_source(ctx: Context, source: Source, *, force: bool = False) -> SourceRun:
@@ -213,7 +215,11 @@ def _match_and_compose(ctx: Context, source_id: str, decisions: Sequence[Decisio
         new_tasks = compose_tasks(decision, found, level, matters, now, ctx.due_days, ref, existing,
                                   moved.became_current + moved.fell_behind if moved else ())
         tasks += new_tasks
-        messages += compose(decision, found, ctx.routes, ctx.targets, counts, level, new_tasks, matters, now.date())
+        feedback = [(f"Not relevant to {m.case_type}", ctx.feedback_link(source_id, change.item_key, m.case_type,
+                                                                          "not_relevant"))
+                    for m in found] if ctx.feedback_link else []
+        messages += compose(decision, found, ctx.routes, ctx.targets, counts, level, new_tasks, matters, now.date(),
+                            feedback)
     return matches, messages, tasks
 
 

@@ -74,7 +74,8 @@ def _bulletin_for(decision: Decision, prefixes: tuple[str, ...] | None) -> Decis
 def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[RouteConfig],
             targets: Sequence[TargetConfig], open_matters: Mapping[str, int] | None = None,
             urgency: Urgency = Urgency.INFO, tasks: Sequence[TrainingTask] = (),
-            matters: Sequence[Matter] = (), today: date | None = None) -> list[Message]:
+            matters: Sequence[Matter] = (), today: date | None = None,
+            feedback: Sequence[tuple[str, str]] = ()) -> list[Message]:
     """One message for every routed target; a team target that opted in gets its own variant listing that
     team's open matter references, and for a bulletin the matters it moved (e-mail only, never a client name:
     matters carry none). Other targets get counts."""
@@ -99,10 +100,10 @@ def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[Route
         for prefixes, names in groups.items():
             group_ref = ref if prefixes is None else f"{ref}-{hashlib.sha256('|'.join(prefixes).encode()).hexdigest()[:4].upper()}"
             messages.append(_message(_bulletin_for(decision, prefixes), matches, group_ref, open_matters or {}, urgency,
-                                     tasks, counts_only, (), tuple(names), schedule, today))
+                                     tasks, counts_only, (), tuple(names), schedule, today, feedback))
     elif plain:
         messages.append(_message(decision, matches, ref, open_matters or {}, urgency, tasks, counts_only, (),
-                                 tuple(plain), schedule, today))
+                                 tuple(plain), schedule, today, feedback))
     for name in with_refs:
         team = by_name[name].team
         codes = {m.case_type for m in matches}
@@ -111,14 +112,14 @@ def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[Route
         own = replace(impact, moves=tuple(m for m in impact.moves if team is None or m.team == team)) \
             if impact else None
         messages.append(_message(decision, matches, team_ref, open_matters or {}, urgency, tasks, own,
-                                 () if impact else refs, (name,), schedule, today))
+                                 () if impact else refs, (name,), schedule, today, feedback))
     return messages
 
 
 def _message(decision, matches, ref, open_matters, urgency, tasks, impact, matter_refs, names, schedule,
-             today) -> Message:
+             today, feedback=()) -> Message:
     subject, text, html = render_alert(decision, matches, ref, open_matters, urgency, tasks, impact, matter_refs,
-                                       today)
+                                       today, feedback)
     return Message(ref=ref, item_key=decision.change.item_key, version=decision.version, subject=subject, text=text,
                    html=html, targets=tuple(names), kind="alert", urgency=urgency.name,
                    schedule={n: schedule[n] for n in names})

@@ -119,7 +119,8 @@ def _matters(count: int | None) -> str:
 
 def render_alert(decision: Decision, matches: Sequence[Match], ref: str,
                  open_matters: Mapping[str, int] | None = None, urgency=None, tasks: Sequence[TrainingTask] = (),
-                 impact=None, matter_refs: Sequence[str] = (), today: date | None = None) -> tuple[str, str, str]:
+                 impact=None, matter_refs: Sequence[str] = (), today: date | None = None,
+                 feedback: Sequence[tuple[str, str]] = ()) -> tuple[str, str, str]:
     """Subject, text and HTML of one alert. The text's head (what, why, urgency, link, Ref) comes first and the
     detail (matters, tasks, movement rows) after it, so a chat post cut to its limit keeps the head."""
     counts = open_matters or {}
@@ -144,9 +145,10 @@ def render_alert(decision: Decision, matches: Sequence[Match], ref: str,
     head += [f"- {m.case_type}: {m.rationale}{_matters(counts.get(m.case_type))}" for m in matches]
     head += ["", f"Link: {change.url}", f"Ref: {ref}"]
     detail = _detail(change, impact, matter_refs, tasks)
+    detail += [f"{label}? {url}" for label, url in feedback]
     text = "\n".join(head + ([""] + detail if detail else []))
     return subject, text, _html(change, matches, ref, counts, level, kind_line, published, said, dates, decision,
-                                impact, matter_refs, tasks)
+                                impact, matter_refs, tasks, feedback)
 
 
 def _detail(change, impact, matter_refs, tasks) -> list[str]:
@@ -185,7 +187,7 @@ def _task_line(task: TrainingTask) -> str:
 
 
 def _html(change, matches, ref, counts, level, kind_line, published, said, dates, decision, impact, matter_refs,
-          tasks) -> str:
+          tasks, feedback=()) -> str:
     colour = {"URGENT": "#b00020", "ACTION": "#b35c00"}.get(level, "#33691e")
     items = "".join(f"<li><b>{escape(m.case_type)}</b>: {escape(m.rationale)}{escape(_matters(counts.get(m.case_type)))}</li>"
                     for m in matches)
@@ -203,6 +205,8 @@ def _html(change, matches, ref, counts, level, kind_line, published, said, dates
     detail = _detail(change, impact, matter_refs, tasks)
     if detail:
         parts.append("<hr>" + "".join(f"<div>{escape(line)}</div>" for line in detail))
+    if feedback:
+        parts.append("<p>" + " · ".join(link(url, label) for label, url in feedback) + "</p>")
     return "".join(parts)
 
 

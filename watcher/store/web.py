@@ -227,6 +227,11 @@ class WebStore:
                                   FROM messages x WHERE x.change_id = c.id AND x.kind = 'alert')
                         FROM changes c WHERE c.id IN ({marks})""", list(ids)).fetchall()]
 
+    def change_id_for(self, source_id: str, item_key: str) -> int | None:
+        row = self._db.execute("SELECT id FROM changes WHERE source_id = ? AND item_key = ?",
+                               [source_id, item_key]).fetchone()
+        return row[0] if row else None
+
     def record_feedback(self, change_id: int, case_type: str, relevant: bool, user: str, now: datetime) -> None:
         self._db.execute(
             "INSERT INTO feedback (change_id, case_type, relevant, at, by_user) VALUES (?, ?, ?, ?, ?) "

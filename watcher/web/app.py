@@ -26,6 +26,7 @@ from ..notify.alerts import CONSOLE
 from ..notify.lawyer import describe, gist, key_dates
 from ..notify.weekly import agenda_message, make_agenda
 from ..store import Store
+from .links import read_feedback_token
 from .security import LoginLimiter, csrf_ok, new_csrf_token
 
 # Who may do what. Attorneys read, give feedback and acknowledge; coordinators also assign and re-date tasks;
@@ -173,6 +174,29 @@ def create_app(config: Config, store: Store, *, now: Callable[[], datetime] = ut
         code, verdict = request.form.get("case_type", ""), request.form.get("verdict", "")
         if code not in codes or verdict not in ("relevant", "not_relevant") or store.web.record(change_id) is None:
             abort(400, "Unknown case type, verdict or change.")
+        with store.transaction():
+            store.web.record_feedback(change_id, code, verdict == "relevant", g.user.name, now())
+        return redirect(url_for("change", change_id=change_id) + "#feedback")
+
+    def _from_token(token: str) -> tuple[int, str, str]:
+        found = read_feedback_token(app.config["SECRET_KEY"], token)
+        change_id = store.web.change_id_for(found[0], found[1]) if found else None
+        if found is None or change_id is None or found[2] not in codes:
+            abort(400, "This feedback link was altered or has expired; open the change and give feedback there.")
+        return change_id, found[2], found[3]
+
+    @app.get("/feedback/<token>")
+    @needs("feedback")
+    def feedback_link(token: str):
+        """An e-mail's one-click link: it only shows what it would record; the button below records it."""
+        change_id, code, verdict = _from_token(token)
+        return render_template("feedback_confirm.html", record=store.web.record(change_id), code=code,
+                               verdict=verdict, token=token)
+
+    @app.post("/feedback/<token>")
+    @needs("feedback")
+    def feedback_confirm(token: str):
+        change_id, code, verdict = _from_token(token)
         with store.transaction():
             store.web.record_feedback(change_id, code, verdict == "relevant", g.user.name, now())
         return redirect(url_for("change", change_id=change_id) + "#feedback")
