@@ -374,3 +374,31 @@ def test_bulletin_alert_shows_only_the_categories_each_route_covers():
     assert "EB2 INDIA" in business.text and "EB5-RURAL" in business.text and "F2A" not in business.text
     assert all(code in consular.text for code in ("F2A", "EB2", "EB5-RURAL"))
     assert len({m.ref for m in messages.values()}) == 3
+
+
+def test_an_urgent_task_nobody_acknowledged_escalates_once_to_the_teams_lead(make_config, server):
+    from watcher import app as app_module
+    from watcher.decide import classify
+    from watcher.models import TrainingTask
+    from watcher.notify.training import escalate
+    from watcher.store import CycleResult
+    extra = ('[[target]]\nname = "lead"\nurl_env = "L"\ntags = ["leads"]\nlead_for = ["business"]\n'
+             '[[target]]\nname = "staff"\nurl_env = "S"\ntags = ["staff"]\n')
+    config = app_module.load_config(make_config([("fr", server.url("/fr"))], extra))
+    app = app_module.build_app(config, environ={"L": "json://127.0.0.1:9/l", "S": "json://127.0.0.1:9/s"})
+    store = app.store
+    soon = Change("fr", "2021-02665", "rule", "H-1B registration rule", "s", "https://www.federalregister.gov/d/1",
+                  facts={"effective_on": (NOW + timedelta(days=2)).date().isoformat()})
+    later = Change("fr", "2021-09999", "rule", "A rule months away", "s", "https://www.federalregister.gov/d/2",
+                   facts={"effective_on": (NOW + timedelta(days=90)).date().isoformat()})
+    tasks = [TrainingTask(f"T-{c.item_key}:{team}", c.item_key, 1, team, f"Brief: {c.title}", "b", ("x",), "a",
+                          "2026-11-28", "URGENT", c.url) for c in (soon, later) for team in ("business", "family")]
+    store.commit_cycle(CycleResult("fr", classify([soon, later], {}), {}, (), store.sources.get("fr").validators,
+                                   False, 2, True, tasks), NOW)
+    business_soon = [t for t in store.web.tasks(status="open") if t.team == "business" and "registration" in t.title]
+    assert escalate(store, config, NOW) == 1  # business's task for the rule in two days; family has no lead
+    [message] = [d for d in store.outbox.due(NOW, 10) if d.target == "lead"]
+    assert "Not acknowledged: 1 task" in message.subject and "H-1B registration rule" in message.text
+    assert "in 2 days" in message.text and f"#{business_soon[0].id}" in message.text
+    assert escalate(store, config, NOW + timedelta(days=1)) == 0  # once
+    app.close()

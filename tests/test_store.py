@@ -31,7 +31,8 @@ def test_new_database_pragmas_and_mode(tmp_path):
                                                                              "0006_canonical_urls_and_titles",
                                                                              "0007_message_attachments",
                                                                              "0008_web_users_audit_search",
-                                                                             "0009_agendas_and_calendars"]
+                                                                             "0009_agendas_and_calendars",
+                                                                             "0010_task_escalation"]
     store.close()
     Store(tmp_path / "w.db").close()  # reopening applies nothing twice
 

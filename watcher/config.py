@@ -113,6 +113,7 @@ class TargetConfig:
     format: str = "auto"            # auto: e-mail for mailto(s)://, safe text for everything else
     team: str | None = None         # the team this target reaches (for matter references)
     include_matter_refs: bool = False  # e-mail only: list the team's open matter references
+    lead_for: tuple[str, ...] = ()  # teams whose unacknowledged urgent tasks escalate to this target ("*": all)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class RouteConfig:
 @dataclass(frozen=True)
 class TrainingSettings:
     due_days: int = 7            # a task with no effective date is due this many days after the change
+    escalate_days: int = 3       # an ACTION/URGENT task nobody acknowledged this close to the effective date escalates
 
 
 @dataclass(frozen=True)
@@ -290,7 +292,8 @@ def _load_http(root: Section) -> HttpSettings:
 def _load_targets(root: Section) -> tuple[TargetConfig, ...]:
     targets = []
     for t in root.items("target"):
-        t.allow("name", "tags", "url_env", "url_credential", "url", "format", "team", "include_matter_refs")
+        t.allow("name", "tags", "url_env", "url_credential", "url", "format", "team", "include_matter_refs",
+                "lead_for")
         if "url" in t.data:
             raise t.error("secrets never live in the TOML: name an environment variable (url_env) "
                           "or a systemd credential (url_credential) that holds the apprise URL", "url")
@@ -298,7 +301,8 @@ def _load_targets(root: Section) -> tuple[TargetConfig, ...]:
                               url_env=t.get("url_env", str, None),
                               url_credential=t.get("url_credential", str, None),
                               format=t.get("format", str, "auto"), team=t.get("team", str, None),
-                              include_matter_refs=t.get("include_matter_refs", bool, False))
+                              include_matter_refs=t.get("include_matter_refs", bool, False),
+                              lead_for=t.strings("lead_for"))
         if target.format not in FORMATS:
             raise t.error(f"must be one of {', '.join(FORMATS)}", "format")
         if target.include_matter_refs and not target.team:
@@ -451,7 +455,7 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
     tags = {tag for target in targets for tag in target.tags}
     routes = _load_routes(root, {c.code for c in case_types}, tags)
     training = root.section("training")
-    training.allow("due_days")
+    training.allow("due_days", "escalate_days")
     return Config(
         directory=directory,
         # Like every path in watcher.toml, relative to the config directory: `watcher status` run from any
@@ -465,7 +469,8 @@ def load(directory: str | Path, *, db_override: str | Path | None = None) -> Con
         targets=targets,
         routes=routes,
         ops_tags=_load_ops_tags(root, tags),
-        training=TrainingSettings(due_days=int(training.number("due_days", 7))),
+        training=TrainingSettings(due_days=int(training.number("due_days", 7)),
+                                  escalate_days=int(training.number("escalate_days", 3))),
         agenda=_load_agenda(root, tags),
         web=_load_web(root),
     )

@@ -36,6 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .app import App
 from .config import Schedule, crontab_fields
 from .notify.health import compose_heartbeat
+from .notify.training import escalate
 from .notify.weekly import queue_weekly_agenda
 from .pipeline import ops_targets, run_source
 from .sources.base import Source
@@ -66,6 +67,7 @@ def misfire_grace(schedule: Schedule) -> int:
 
 
 HEARTBEAT = "0 7 * * *"  # UTC, daily
+ESCALATE = "0 13 * * *"  # UTC, daily: mid-morning in the United States
 PROGRESS_WINDOW = 3 * DISPATCH_EVERY.total_seconds()  # an idle worker missed its ticks for this long: wedged
 DISPATCH_BUDGET = 45.0  # seconds of sending per dispatch run; the rest goes out on the next tick
 DELIVERY_BOUND = 5 * 60.0  # one dispatch run: its budget plus one slow send (apprise's own timeouts)
@@ -129,6 +131,9 @@ class Service:
         self.scheduler.add_job(self.tick, every, id="tick", replace_existing=True)
         self.scheduler.add_job(self.heartbeat, _cron(HEARTBEAT, 0), id="heartbeat", replace_existing=True,
                                misfire_grace_time=6 * 3600)
+        if any(t.lead_for for t in self.app.config.targets):
+            self.scheduler.add_job(self.escalate, _cron(ESCALATE, 0), id="escalate", replace_existing=True,
+                                   misfire_grace_time=6 * 3600)
         if self.app.config.agenda.schedule:
             self.scheduler.add_job(self.weekly_agenda, _cron(self.app.config.agenda.schedule, 0), id="agenda",
                                    replace_existing=True, misfire_grace_time=6 * 3600)
@@ -149,6 +154,14 @@ class Service:
             if message:
                 with store.transaction():
                     store.outbox.enqueue(message, None, context.now())
+        self.wake_delivery()
+
+    def escalate(self) -> None:
+        """Once a day: urgent tasks nobody acknowledged before their change takes effect go to the team's lead."""
+        if self.stop.is_set():
+            return
+        with self.polling.job():
+            escalate(self.app.store, self.app.config, self.app.context.now())
         self.wake_delivery()
 
     def weekly_agenda(self) -> None:

@@ -94,3 +94,56 @@ def compose_tasks(decision: Decision, matches: Sequence[Match], urgency: Urgency
             audience=f"{team} attorneys and paralegals" if team != "all" else "all attorneys and paralegals",
             due=due_date(decision, now, due_days), urgency=urgency.name, url=change.url, was_due=existing.get(key)))
     return tasks
+
+
+def compose_escalations(rows, today: date, leads: Mapping[str, tuple[str, ...]], now: datetime) -> list:
+    """One message per lead target listing its teams' tasks that nobody acknowledged before the effective date.
+    `rows`: Tasks.to_escalate; `leads`: team -> lead targets ("*" for every team). Returns (message, task ids)."""
+    from ..models import Message
+    from .alerts import message_ref
+    from .render import link, paragraphs
+
+    by_target: dict[str, list] = {}
+    for row in rows:
+        for target in leads.get(row[1], ()) + leads.get("*", ()):
+            by_target.setdefault(target, []).append(row)
+    out = []
+    for target, tasks in sorted(by_target.items()):
+        lines = []
+        for task_id, team, title, urgency, effective, url in tasks:
+            days = (date.fromisoformat(effective[:10]) - today).days
+            when = f"in {days} days" if days > 1 else ("tomorrow" if days == 1 else "today" if days == 0 else
+                                                      f"{-days} days ago")
+            lines.append(f"#{task_id} {urgency} for team {team}: {title} (takes effect {effective[:10]}, {when}) {url}")
+        ref = message_ref("escalation", target, ",".join(str(t[0]) for t in tasks))
+        intro = (f"{len(tasks)} training task{'s' if len(tasks) != 1 else ''} for an urgent change "
+                 "nobody has acknowledged, and the change takes effect soon:")
+        out.append((Message(ref=ref, item_key=f"escalation:{ref}", version=0,
+                            subject=f"[watcher] Not acknowledged: {len(tasks)} task{'s' if len(tasks) != 1 else ''} "
+                                    "before the effective date",
+                            text="\n".join([intro, *lines, "", f"Ref: {ref}"]),
+                            html=paragraphs(intro) + "<ul>" + "".join(
+                                f"<li>{link(t[5], t[2])} (#{t[0]}, team {t[1]}, effective {t[4][:10]})</li>"
+                                for t in tasks) + "</ul>" + paragraphs(f"Ref: {ref}"),
+                            targets=(target,), kind="health", urgency="URGENT"), [t[0] for t in tasks]))
+    return out
+
+
+def escalate(store, config, now: datetime) -> int:
+    """Queue the day's escalations and mark their tasks, in one transaction; returns how many tasks escalated."""
+    leads: dict[str, tuple[str, ...]] = {}
+    for target in config.targets:
+        for team in target.lead_for:
+            leads[team] = leads.get(team, ()) + (target.name,)
+    if not leads:
+        return 0
+    today = now.date()
+    rows = store.tasks.to_escalate((today + timedelta(days=config.training.escalate_days)).isoformat())
+    count = 0
+    with store.transaction():
+        for message, task_ids in compose_escalations(rows, today, leads, now):
+            store.outbox.enqueue(message, None, now)
+            for task_id in task_ids:
+                store.tasks.mark_escalated(task_id, now)
+            count += len(task_ids)
+    return count

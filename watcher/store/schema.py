@@ -184,6 +184,12 @@ def _agendas_and_calendars(db: Database) -> None:
         token_hash TEXT PRIMARY KEY, team TEXT NOT NULL, created_at TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)""")
 
 
+@migration("0010_task_escalation")
+def _task_escalation(db: Database) -> None:
+    # An unacknowledged urgent task escalates to the team's lead once: this says when it did.
+    db.execute("ALTER TABLE tasks ADD COLUMN escalated_at TEXT")
+
+
 def open_database(path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS, *, create: bool = True) -> Database:
     """Open (creating if new and `create`) and migrate; raises StorageError instead of ever damaging a foreign
     file, or creating one nobody asked for (a backup of a fresh empty file looks like success)."""

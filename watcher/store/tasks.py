@@ -80,6 +80,19 @@ class Tasks:
                                                  r["urgency"], r["url"]), r["status"], r["created_at"])
                 for r in self._db.query(sql + " ORDER BY due, id", params)]
 
+    def to_escalate(self, before: str) -> list[tuple[int, str, str, str, str, str]]:
+        """Open (never acknowledged) ACTION/URGENT tasks not yet escalated whose change takes effect on or before
+        `before` (YYYY-MM-DD): (task id, team, title, urgency, effective date, url)."""
+        return [tuple(r) for r in self._db.execute(
+            """SELECT t.id, t.team, t.title, t.urgency, json_extract(c.facts, '$.effective_on') AS effective, t.url
+               FROM tasks t JOIN changes c ON c.id = t.change_id
+               WHERE t.status = 'open' AND t.escalated_at IS NULL AND t.urgency IN ('ACTION', 'URGENT')
+                 AND effective IS NOT NULL AND substr(effective, 1, 10) <= ? ORDER BY effective, t.id""",
+            [before]).fetchall()]
+
+    def mark_escalated(self, task_id: int, now: datetime) -> None:
+        self._db.execute("UPDATE tasks SET escalated_at = ? WHERE id = ?", [to_text(now), task_id])
+
     def set_status(self, task_id: int, status: str, now: datetime) -> bool:
         cursor = self._db.execute("UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?",
                                   [status, to_text(now), task_id])
