@@ -357,3 +357,22 @@ def test_word_features_keep_form_numbers_and_cites_whole():
     tokens = analyzer("Form I-765 and H-1B petitions under 8 CFR 214.2(h); a fiancé (K-1).")
     assert {"i-765", "h-1b", "214.2", "fiancé", "k-1"} <= set(tokens)
     assert "765" not in tokens and "1b" not in tokens
+
+
+def test_retrain_measures_the_feedbacks_effect_on_the_validation_split():
+    """With the feedback the stand-in model predicts the gold codes; without it, nothing: 0.0 then 1.0."""
+    from watcher.cli_matching import _feedback_effect
+    from watcher.matching.learned import LabeledItem
+
+    class StandIn:
+        def train(self, items):
+            self.with_feedback = any(i.source == "feedback" for i in items)
+
+        def scores(self, titles, summaries):
+            return None, [[self.with_feedback and code == "TPS" for code in ("TPS", "H-1B")] for _ in titles]
+
+    items = [LabeledItem("t1", "a", "b", ("TPS",), "train", "uscis"),
+             LabeledItem("v1", "c", "d", ("TPS",), "validation", "uscis"),
+             LabeledItem("feedback:3", "e", "f", ("TPS",), "train", "feedback")]
+    assert _feedback_effect(StandIn(), items, ["TPS", "H-1B"]) == {"before": 0.0, "after": 1.0}
+    assert _feedback_effect(StandIn(), items[:2], ["TPS", "H-1B"]) is None  # no feedback: nothing to measure

@@ -23,8 +23,10 @@ from .feeds import rss, uscis_items
 from .loopback import conditional_feed
 
 PASSWORD = "correct horse battery"
-GET_ROUTES = ["/", "/changes", "/changes/1", "/tasks", "/tasks/audit.csv", "/health"]
-POST_ROUTES = ["/changes/1/feedback", "/tasks/1"]
+GET_ROUTES = ["/", "/changes", "/changes/1", "/tasks", "/tasks/audit.csv", "/health", "/agendas", "/agendas/1",
+              "/agendas/1/agenda.ics", "/feedback/some-token"]
+POST_ROUTES = ["/changes/1/feedback", "/tasks/1", "/agendas", "/agendas/1", "/agendas/1/send", "/calendars",
+               "/caseload", "/outbox/1/resend", "/feedback/some-token"]
 
 
 @pytest.fixture
@@ -372,3 +374,15 @@ def test_one_click_feedback_links_are_signed_expire_and_ask_first(server, make_c
     assert read_feedback_token(secret, path.rsplit("/", 1)[1]) is not None
     assert read_feedback_token(secret, path.rsplit("/", 1)[1], max_age=-1) is None  # expired
     app.close()
+
+
+def test_health_shows_feedback_waiting_and_the_last_retrains_effect(site):
+    import json as jsonlib
+    web, app, clock = site
+    with app.store.transaction():
+        app.store.web.set_setting("last_retrain", jsonlib.dumps({"at": "2026-11-27T12:00", "feedback": 4,
+                                                                 "before": 0.881, "after": 0.884}))
+        app.store.web.record_feedback(hostile_change_id(app), "H-1B", False, "ana", clock())
+    admin, _ = signed_in(web, "ada")
+    page = admin.get("/health").get_data(as_text=True)
+    assert "1 since the last retrain" in page and "0.881 without them, 0.884 with them" in page

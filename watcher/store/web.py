@@ -143,6 +143,18 @@ class WebStore:
     def disable_user(self, name: str) -> bool:
         return self._db.execute("UPDATE users SET disabled = 1 WHERE name = ?", [name]).rowcount == 1
 
+    def setting(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+                         "value = excluded.value", [key, value])
+
+    def feedback_since(self, moment: str | None) -> int:
+        """Feedback recorded after `moment` (ISO time): what the next retrain would fold in."""
+        return self._db.execute("SELECT count(*) FROM feedback WHERE at > ?", [moment or ""]).fetchone()[0]
+
     def secret_key(self) -> bytes:
         """The site's signing key, made once and kept in the database (mode 0600), so sessions survive restarts."""
         row = self._db.execute("SELECT value FROM settings WHERE key = 'web_secret'").fetchone()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import datetime, timedelta, timezone
 from functools import wraps
 from pathlib import Path
@@ -249,8 +250,10 @@ def create_app(config: Config, store: Store, *, now: Callable[[], datetime] = ut
     def health():
         states = {s.source_id: s for s in store.sources.all()}
         rows = [(c, states.get(c.id), _next_poll(c, states.get(c.id), now())) for c in config.sources]
+        retrain = json.loads(store.web.setting("last_retrain") or "null")
         return render_template("health.html", sources=rows, outbox=store.outbox.counts(), dead=store.outbox.dead(),
                                matters=store.matters.open_counts(), feedback=store.web.waiting_feedback(),
+                               waiting=store.web.feedback_since(retrain["at"] if retrain else None), retrain=retrain,
                                message=request.args.get("message", "")[:300])
 
     @app.post("/outbox/<int:delivery_id>/resend")
