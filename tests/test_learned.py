@@ -336,3 +336,37 @@ def test_feedback_then_retrain(tmp_path, cache_store, make_config, server):
     items = app_module.training_set(cfg, store)
     assert items[-1].source == "feedback" and "H-1B" not in items[-1].case_types
     store.close()
+
+
+def test_a_trained_model_is_stored_and_read_back_without_training_or_the_encoder(cache_store, tmp_path):
+    from watcher.matching.matcher import EmbeddingMatcher
+    from watcher.store import Store
+    store = Store(tmp_path / "models.db")
+    items = TRAIN[:300]
+    first = EmbeddingMatcher(LearnedMatcher(Encoder(cache=cache_store.embeddings), SignalExtractor(CASE_TYPES)),
+                             lambda: items, CASE_TYPES, models=store.trained, config_key="k", now=lambda: "t1")
+    trained = first.train()
+    # A new process: its encoder is never loaded, and the model comes back whole.
+    fresh_encoder = Encoder(cache=cache_store.embeddings)
+    second = EmbeddingMatcher(LearnedMatcher(fresh_encoder, SignalExtractor(CASE_TYPES)), lambda: items, CASE_TYPES,
+                              models=store.trained, config_key="k", now=lambda: "t2")
+    restored = second.train()
+    assert not fresh_encoder.loaded
+    assert restored.thresholds == trained.thresholds and restored.codes == trained.codes
+    # Other inputs (one more item, or another configuration) train anew.
+    third = EmbeddingMatcher(LearnedMatcher(Encoder(cache=cache_store.embeddings), SignalExtractor(CASE_TYPES)),
+                             lambda: items, CASE_TYPES, models=store.trained, config_key="other", now=lambda: "t3")
+    assert third.train() is not restored and store.db["trained_models"].count == 2
+    store.close()
+
+
+def test_an_idle_encoder_is_released_and_comes_back_on_demand(matcher):
+    from watcher.matching.matcher import EmbeddingMatcher
+    wrapped = EmbeddingMatcher(matcher, lambda: [], CASE_TYPES)
+    matcher.encoder.encode(["a text to load the model"])
+    assert matcher.encoder.loaded
+    assert not wrapped.release_idle(600, clock=lambda: matcher.encoder.last_used + 599)
+    assert wrapped.release_idle(600, clock=lambda: matcher.encoder.last_used + 601)
+    assert not matcher.encoder.loaded
+    [prediction] = matcher.predict(["USCIS extends TPS for Haiti"], ["Temporary Protected Status"])
+    assert matcher.encoder.loaded and any(p.code == "TPS" for p in prediction)

@@ -32,7 +32,8 @@ def test_new_database_pragmas_and_mode(tmp_path):
                                                                              "0007_message_attachments",
                                                                              "0008_web_users_audit_search",
                                                                              "0009_agendas_and_calendars",
-                                                                             "0010_task_escalation"]
+                                                                             "0010_task_escalation",
+                                                                             "0011_trained_models"]
     store.close()
     Store(tmp_path / "w.db").close()  # reopening applies nothing twice
 

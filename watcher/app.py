@@ -60,7 +60,10 @@ def host_peers(config: Config):
 def build_matcher(config: Config, store: Store):
     if config.matching.method == "keywords":
         return KeywordMatcher(config.case_types, config.matching.min_score, Relations(config.relations))
-    return EmbeddingMatcher(build_learned(config, store), lambda: training_set(config, store), config.case_types)
+    learned = build_learned(config, store)
+    config_key = repr((config.case_types, config.relations, learned.encoder.name, learned.encoder.sha256))
+    return EmbeddingMatcher(learned, lambda: training_set(config, store), config.case_types, models=store.trained,
+                            config_key=config_key, now=lambda: utcnow().isoformat())
 
 
 def build_learned(config: Config, store: Store | None) -> LearnedMatcher:

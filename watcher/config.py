@@ -158,6 +158,7 @@ class MatchingSettings:
     model_sha256: str | None = None  # required with model_path; the packaged model's hash otherwise
     labels: Path | None = None       # labeled items to train on; default: the bundled set
     aliases: Mapping[str, str] = field(default_factory=dict)  # caseload CSV names -> case-type codes
+    release_after: float = 10.0      # minutes without a classification before the encoder's memory is released
 
 
 @dataclass(frozen=True)
@@ -526,7 +527,7 @@ def _load_agenda(root: Section, tags: set[str]) -> AgendaSettings:
 
 def _load_matching(root: Section, directory: Path, codes: set[str]) -> MatchingSettings:
     matching = root.section("matching")
-    matching.allow("method", "min_score", "model_path", "model_sha256", "labels", "aliases")
+    matching.allow("method", "min_score", "model_path", "model_sha256", "labels", "aliases", "release_after")
     method = matching.text("method", "keywords")
     if method not in ("keywords", "embedding"):
         raise matching.error(f"unknown method '{method}' (known: embedding, keywords)", "method")
@@ -540,7 +541,8 @@ def _load_matching(root: Section, directory: Path, codes: set[str]) -> MatchingS
             raise matching.error(f"'{alias}' maps to unknown case type '{code}'", "aliases")
     return MatchingSettings(method=method, min_score=matching.number("min_score", 0.5),
                             model_path=_relative(directory, model_path), model_sha256=model_sha256,
-                            labels=_relative(directory, matching.get("labels", str, None)), aliases=dict(aliases))
+                            labels=_relative(directory, matching.get("labels", str, None)), aliases=dict(aliases),
+                            release_after=matching.number("release_after", 10.0))
 
 
 def _relative(directory: Path, value: str | None) -> Path | None:

@@ -139,9 +139,12 @@ class Service:
                                    replace_existing=True, misfire_grace_time=6 * 3600)
 
     def tick(self) -> None:
-        """Nothing but proof that the polling worker still takes jobs between polls."""
+        """Proof that the polling worker still takes jobs between polls; and, on the worker that classifies (so
+        never mid-encode), the encoder released once it has been idle for [matching] release_after minutes."""
         with self.polling.job():
-            pass
+            release = getattr(self.app.context.matcher, "release_idle", None)
+            if release and release(self.app.config.matching.release_after * 60):
+                log.info("matcher: encoder released after %g idle minutes", self.app.config.matching.release_after)
 
     def heartbeat(self) -> None:
         """The daily sign of life to the ops targets (G3)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
@@ -61,6 +62,7 @@ class Encoder:
         self.max_tokens = max_tokens
         self._model = None
         self._lock = threading.Lock()
+        self.last_used = 0.0  # time.monotonic() of the last encode: the service releases an idle model
         # The cache key names the truncation too: a vector read at 256 word pieces is not one read at 128.
         model = MODEL_NAME if sha256 == OFFICIAL_SHA256 else f"local-{sha256[:12]}"
         self.name = f"{model}/{max_tokens}"
@@ -92,8 +94,30 @@ class Encoder:
         model.max_seq_length = min(self.max_tokens, model.max_seq_length)
         return model
 
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def release(self) -> bool:
+        """Drop the model (about 500 MB resident with torch's buffers); the next encode loads it again."""
+        with self._lock:
+            if self._model is None:
+                return False
+            self._model = None
+        import gc
+
+        gc.collect()
+        try:  # hand freed arenas back to the system, or RSS stays where it was (glibc keeps them)
+            import ctypes
+
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
+        return True
+
     def encode(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         """Unit-length vectors, one row per text; cached ones are not recomputed."""
+        self.last_used = time.monotonic()
         keys = [text_key(t) for t in texts]
         known = self.cache.get_many(self.name, keys) if self.cache else {}
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in known}.items())

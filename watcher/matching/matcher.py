@@ -8,6 +8,7 @@ replaces behind the same `match` signature.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable, Protocol, Sequence
 
 from ..config import CaseType
@@ -74,15 +75,41 @@ class EmbeddingMatcher:
 
     method = "embedding+signals"
 
-    def __init__(self, learned, training: Callable[[], list], case_types: Sequence[CaseType] = ()):
+    def __init__(self, learned, training: Callable[[], list], case_types: Sequence[CaseType] = (),
+                 models=None, config_key: str = "", now: Callable[[], str] = lambda: ""):
         self.learned = learned
         self.training = training
         self.case_types = case_types
+        self.models = models          # store.trained: a model trained before from the same inputs is read back
+        self.config_key = config_key  # what else the model depends on: case types, relations, encoder
+        self.now = now
         self._lock = threading.Lock()
 
     def train(self):
         with self._lock:
-            return self.learned.train(self.training())
+            return self._train()
+
+    def _train(self):
+        items = self.training()
+        key = model_key(items, self.config_key) if self.models is not None else None
+        cached = self.models.get(key) if key else None
+        if cached is not None:
+            self.learned.model = cached  # the same inputs train the same model: no encoder, no fitting
+            return cached
+        model = self.learned.train(items)
+        if key:
+            self.models.put(key, model, self.now())
+        return model
+
+    def release_idle(self, idle_seconds: float, clock: Callable[[], float] | None = None) -> bool:
+        """Release the encoder when nothing was classified for `idle_seconds`: it is half the service's memory and
+        most hours need it for a few items at most."""
+        encoder = getattr(self.learned, "encoder", None)
+        if encoder is None or not encoder.loaded:
+            return False
+        if (clock or time.monotonic)() - encoder.last_used < idle_seconds:
+            return False
+        return encoder.release()
 
     def match(self, change: Change) -> list[Match]:
         bulletin = bulletin_matches(change)
@@ -92,10 +119,26 @@ class EmbeddingMatcher:
             return []
         with self._lock:
             if self.learned.model is None:
-                self.learned.train(self.training())
+                self._train()
         [predictions] = self.learned.predict([change.title], [change.summary])
         return beside(manual_matches(change, self.case_types),
                       (Match(p.code, p.score, self.method, p.rationale) for p in predictions))
+
+
+MODEL_FORMAT = 1  # bump when TrainedModel's shape or the training procedure changes
+
+
+def model_key(items: Sequence, config_key: str) -> str:
+    """A hash of everything a trained model depends on: its items (labels and feedback), the configuration, the
+    encoder, the code's model format and scikit-learn's version (a pickle does not cross versions)."""
+    import hashlib
+    import json
+
+    import sklearn
+
+    material = json.dumps([MODEL_FORMAT, sklearn.__version__, config_key,
+                           [(i.id, i.title, i.summary, list(i.case_types)) for i in items]], default=str)
+    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def training_items(labeled: Sequence, feedback: Sequence, matched: Callable[[int], set[str]]) -> list:

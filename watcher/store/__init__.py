@@ -16,7 +16,7 @@ from typing import Iterator, Mapping, Sequence
 
 from ..models import Decision, Match, Message, Status, TrainingTask, Validators
 from .changes import Changes
-from .matching import Embeddings, Feedback, Matters
+from .matching import Embeddings, Feedback, Matters, TrainedModels
 from .outbox import Outbox
 from .runs import Runs
 from .schema import BUSY_TIMEOUT_MS, backup, open_database
@@ -50,6 +50,7 @@ class Store:
         self.outbox = Outbox(self.db)
         self.runs = Runs(self.db)
         self.embeddings = Embeddings(self.db, self.lock)
+        self.trained = TrainedModels(self.db, self.lock)
         self.feedback = Feedback(self.db)
         self.matters = Matters(self.db)
         self.tasks = Tasks(self.db)

@@ -39,6 +39,33 @@ class Embeddings:
                 [(model, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()])
 
 
+class TrainedModels:
+    """Trained matchers by the hash of what they were trained from (matching.matcher.model_key). Pickled: the
+    database is the service's own 0600 file, and whoever can write it can already do anything the service can."""
+
+    KEEP = 3  # the newest few: a rollback of the labels or config finds its model still there
+
+    def __init__(self, db: Database, lock):
+        self._db = db
+        self._lock = lock
+
+    def get(self, key: str):
+        import pickle
+
+        row = self._db.execute("SELECT model FROM trained_models WHERE key = ?", [key]).fetchone()
+        return pickle.loads(row[0]) if row else None
+
+    def put(self, key: str, model, now: str) -> None:
+        import pickle
+
+        with self._lock, self._db.atomic():
+            self._db.execute("INSERT INTO trained_models (key, created_at, model) VALUES (?, ?, ?) "
+                             "ON CONFLICT (key) DO UPDATE SET model = excluded.model, created_at = excluded.created_at",
+                             [key, now, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)])
+            self._db.execute("DELETE FROM trained_models WHERE key NOT IN (SELECT key FROM trained_models "
+                             "ORDER BY created_at DESC LIMIT ?)", [self.KEEP])
+
+
 @dataclass(frozen=True)
 class FeedbackLabel:
     change_id: int

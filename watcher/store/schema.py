@@ -190,6 +190,13 @@ def _task_escalation(db: Database) -> None:
     db.execute("ALTER TABLE tasks ADD COLUMN escalated_at TEXT")
 
 
+@migration("0011_trained_models")
+def _trained_models(db: Database) -> None:
+    # The trained matcher, keyed by what it was trained from: a restart with the same labels, feedback, config and
+    # model reads it back instead of training again.
+    db.execute("CREATE TABLE trained_models (key TEXT PRIMARY KEY, created_at TEXT NOT NULL, model BLOB NOT NULL)")
+
+
 def open_database(path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS, *, create: bool = True) -> Database:
     """Open (creating if new and `create`) and migrate; raises StorageError instead of ever damaging a foreign
     file, or creating one nobody asked for (a backup of a fresh empty file looks like success)."""
