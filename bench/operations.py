@@ -29,7 +29,8 @@ def rss_mib() -> float:
 
 
 def fire_times(schedule: Schedule, start: datetime, end: datetime) -> list[datetime]:
-    trigger = trigger_for(Schedule(every=schedule.every, cron=schedule.cron, jitter_seconds=0))
+    trigger = trigger_for(Schedule(every=schedule.every, cron=schedule.cron, jitter_seconds=0,
+                                   timezone=schedule.timezone))
     times, previous, now = [], None, start
     while True:
         nxt = trigger.get_next_fire_time(previous, now)

@@ -337,3 +337,21 @@ def test_a_credential_loaded_as_a_directory_by_the_unit_is_found_by_its_file_nam
     assert read_secret("t", env=None, credential="attorneys_mailto", environ=environ) == "mailtos://x@y"
     (unit_view / "attorneys_mailto").write_text("mailtos://bare@y")
     assert read_secret("t", env=None, credential="attorneys_mailto", environ=environ) == "mailtos://bare@y"
+
+
+def test_a_schedule_in_a_named_time_zone_keeps_its_local_hour_all_year():
+    from watcher.config import Schedule
+    from watcher.scheduler import trigger_for
+    trigger = trigger_for(Schedule(cron=("0 10 * * mon-fri",), jitter_seconds=0, timezone="America/New_York"))
+    winter = trigger.get_next_fire_time(None, datetime(2026, 1, 5, 12, tzinfo=timezone.utc))   # a Monday
+    summer = trigger.get_next_fire_time(None, datetime(2026, 7, 6, 12, tzinfo=timezone.utc))
+    assert (winter.astimezone(timezone.utc).hour, summer.astimezone(timezone.utc).hour) == (15, 14)
+    assert winter.hour == summer.hour == 10
+
+
+def test_an_unknown_time_zone_is_named(make_config, server):
+    directory = make_config([("a", server.url("/f"))])
+    sources = directory / "sources.toml"
+    sources.write_text(sources.read_text() + 'timezone = "America/Gotham"\n')
+    result = invoke("--config", str(directory), "config", "check")
+    assert result.exit_code == 2 and "source[0].timezone: unknown time zone 'America/Gotham'" in result.output

@@ -249,6 +249,7 @@ def _status_json(cfg, st: SourceState) -> dict:
 @main.command()
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="YYYY-MM-DD")
 @click.option("--limit", type=click.IntRange(1, 10000), default=200, show_default=True)
+@credentials_option  # accepted like status's: it reads no secret, so it never fails for want of one
 @click.pass_context
 def changes(ctx: click.Context, since: datetime | None, limit: int) -> None:
     """List stored changes, newest first (baseline items included), each with the id `feedback` takes."""

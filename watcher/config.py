@@ -25,11 +25,13 @@ MANUAL_ENTRY = re.compile(r"^\d{1,2}( [A-Z])?$")
 
 @dataclass(frozen=True)
 class Schedule:
-    """Either a fixed interval or a crontab line (evaluated in UTC), plus jitter so restarts don't sync."""
+    """Either a fixed interval or crontab lines (in `timezone`, UTC unless the source names one), plus jitter so
+    restarts don't sync."""
 
     every: timedelta | None = None
     cron: tuple[str, ...] = ()  # several lines fire as one trigger (daily, plus more often mid-month)
     jitter_seconds: int = 60
+    timezone: str = "UTC"       # "America/New_York": the Supreme Court's 10:00 is 10:00 all year
 
     def describe(self) -> str:
         return f"every {self.every}" if self.every else "cron " + " | ".join(self.cron)
@@ -223,8 +225,13 @@ def _unix_days(part: str) -> str:
 
 
 def parse_schedule(section: Section, key: str = "schedule") -> Schedule:
-    """An interval ("30m"), a crontab line in UTC, or a list of crontab lines."""
+    """An interval ("30m"), a crontab line, or a list of crontab lines; crontab in `timezone` (default UTC)."""
     jitter = int(section.number("jitter_seconds", 60, minimum=-1))
+    zone = section.get("timezone", str, "UTC")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise section.error(f"unknown time zone '{zone}' (an IANA name like 'America/New_York')", "timezone") from None
     value = section.get(key, (str, list), required=True)
     if isinstance(value, str) and INTERVAL.match(value.strip()):
         interval = INTERVAL.match(value.strip())
@@ -239,10 +246,10 @@ def parse_schedule(section: Section, key: str = "schedule") -> Schedule:
         raise section.error("must not be empty", key)
     for line in lines:
         try:
-            CronTrigger(**crontab_fields(line), timezone="UTC")
+            CronTrigger(**crontab_fields(line), timezone=zone)
         except ValueError as exc:
             raise section.error(f"'{line}' is not an interval like '30m' nor a crontab line: {exc}", key) from None
-    return Schedule(cron=tuple(lines), jitter_seconds=jitter)
+    return Schedule(cron=tuple(lines), jitter_seconds=jitter, timezone=zone)
 
 
 def parse_duration(section: Section, key: str) -> timedelta:
@@ -348,7 +355,8 @@ def _load_sources(directory: Path, http: HttpSettings) -> tuple[SourceConfig, ..
     root.allow("source")
     sources: list[SourceConfig] = []
     for s in root.items("source"):
-        known = {"id", "kind", "url", "schedule", "jitter_seconds", "name", "enabled", "silent_after", "fallback_for"}
+        known = {"id", "kind", "url", "schedule", "jitter_seconds", "name", "enabled", "silent_after", "fallback_for",
+                 "timezone"}
         source_id = s.text("id", required=True)
         if not SOURCE_ID.match(source_id):
             raise s.error("must be lowercase letters, digits, '-' or '_'", "id")

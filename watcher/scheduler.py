@@ -51,13 +51,13 @@ def trigger_for(schedule: Schedule) -> BaseTrigger:
     if schedule.every:
         return IntervalTrigger(seconds=schedule.every.total_seconds(), jitter=schedule.jitter_seconds,
                                timezone="UTC")
-    triggers = [_cron(line, schedule.jitter_seconds) for line in schedule.cron]
+    triggers = [_cron(line, schedule.jitter_seconds, schedule.timezone) for line in schedule.cron]
     return triggers[0] if len(triggers) == 1 else OrTrigger(triggers)
 
 
-def _cron(line: str, jitter: int) -> CronTrigger:
+def _cron(line: str, jitter: int, zone: str = "UTC") -> CronTrigger:
     # Not from_crontab: it takes no jitter, and it reads day-of-week numbers the apscheduler way (0 = Monday).
-    return CronTrigger(**crontab_fields(line), jitter=jitter, timezone="UTC")
+    return CronTrigger(**crontab_fields(line), jitter=jitter, timezone=zone)
 
 
 def misfire_grace(schedule: Schedule) -> int:
