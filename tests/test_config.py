@@ -34,7 +34,7 @@ def test_bundled_config_loads(config_dir):
     cfg = config.load(config_dir)
     assert [s.id for s in cfg.sources][:2] == ["uscis-alerts", "uscis-news-releases"]
     assert len(cfg.case_types) == 22
-    assert cfg.sources[0].schedule.every == timedelta(minutes=30)
+    assert cfg.sources[0].schedule.every == timedelta(minutes=5)
     assert cfg.targets == () and cfg.http.deadline == 60
 
 
@@ -59,10 +59,11 @@ CASES = [
      "sources.toml: source[1].id: duplicate source id 'uscis-alerts'"),
     ("sources.toml", 'id = "uscis-alerts"', 'id = "USCIS Alerts"',
      "sources.toml: source[0].id: must be lowercase letters, digits, '-' or '_'"),
-    ("sources.toml", 'schedule = "30m"', 'schedule = "every tuesday"',
+    ("sources.toml", 'schedule = "5m"', 'schedule = "every tuesday"',
      "sources.toml: source[0].schedule: 'every tuesday' is not an interval like '30m' nor a crontab line"),
-    ("sources.toml", 'schedule = "30m"', 'schedule = "10s"', "sources.toml: source[0].schedule: must be at least 1m"),
-    ("sources.toml", 'schedule = "30m"', 'schedule = 30', "sources.toml: source[0].schedule: must be a string or a list, got int"),
+    ("sources.toml", 'schedule = "5m"', 'schedule = "10s"', "sources.toml: source[0].schedule: must be at least 5m"),
+    ("sources.toml", 'schedule = "5m"', 'schedule = "4m"', "sources.toml: source[0].schedule: must be at least 5m"),
+    ("sources.toml", 'schedule = "5m"', 'schedule = 30', "sources.toml: source[0].schedule: must be a string or a list, got int"),
     ("sources.toml", 'kind = "rss"', 'kind = ""', "sources.toml: source[0].kind: must not be empty"),
     ("sources.toml", 'id = "uscis-alerts"\n', '', "sources.toml: source[0].id: is required"),
     ("watcher.toml", "deadline = 60 ", "deadline = -1 ", "watcher.toml: http.deadline: must be greater than 0"),
@@ -129,7 +130,7 @@ def test_missing_file_and_directory(tmp_path, config_dir):
 
 
 def test_cron_schedule(config_dir):
-    edit(config_dir, "sources.toml", 'schedule = "30m"', 'schedule = "0 12 * * mon-fri"')
+    edit(config_dir, "sources.toml", 'schedule = "5m"', 'schedule = "0 12 * * mon-fri"')
     assert config.load(config_dir).sources[0].schedule.cron == ("0 12 * * mon-fri",)
     edit(config_dir, "sources.toml", 'schedule = "0 12 * * mon-fri"', 'schedule = ["0 13 * * *", "0 */3 8-20 * *"]')
     assert config.load(config_dir).sources[0].schedule.cron == ("0 13 * * *", "0 */3 8-20 * *")

@@ -224,6 +224,9 @@ def _unix_days(part: str) -> str:
     return ",".join(dict.fromkeys(UNIX_DAYS[d % 7] for d in range(first, last + 1, step)))
 
 
+MIN_INTERVAL = timedelta(minutes=5)  # politeness: at most one request per URL per 5 minutes
+
+
 def parse_schedule(section: Section, key: str = "schedule") -> Schedule:
     """An interval ("30m"), a crontab line, or a list of crontab lines; crontab in `timezone` (default UTC)."""
     jitter = int(section.number("jitter_seconds", 60, minimum=-1))
@@ -236,8 +239,8 @@ def parse_schedule(section: Section, key: str = "schedule") -> Schedule:
     if isinstance(value, str) and INTERVAL.match(value.strip()):
         interval = INTERVAL.match(value.strip())
         every = timedelta(**{UNITS[interval.group(2)]: int(interval.group(1))})
-        if every < timedelta(minutes=1):
-            raise section.error("must be at least 1m: polite polling", key)
+        if every < MIN_INTERVAL:
+            raise section.error("must be at least 5m: at most one request per URL per 5 minutes", key)
         return Schedule(every=every, jitter_seconds=jitter)
     from apscheduler.triggers.cron import CronTrigger  # validates the crontab the same way it runs
 
