@@ -386,3 +386,38 @@ def test_health_shows_feedback_waiting_and_the_last_retrains_effect(site):
     admin, _ = signed_in(web, "ada")
     page = admin.get("/health").get_data(as_text=True)
     assert "1 since the last retrain" in page and "0.881 without them, 0.884 with them" in page
+
+
+HOSTILE = "<img src=x onerror=alert(1)>'; DROP TABLE changes; --"
+
+
+@pytest.mark.parametrize("param", ["q", "type", "source", "team", "urgency", "since", "page"])
+def test_every_query_parameter_is_data(site, param):
+    web, app, _ = site
+    browser, _ = signed_in(web, "ada")
+    for path in ("/changes", "/tasks"):
+        response = browser.get(path, query_string={param: HOSTILE, "status": HOSTILE})
+        assert response.status_code == 200 and "<img src=x" not in response.get_data(as_text=True)
+    assert app.store.db["changes"].count > 0
+
+
+@pytest.mark.parametrize("path, fields", [
+    ("/changes/{id}/feedback", {"case_type": HOSTILE, "verdict": HOSTILE}),
+    ("/tasks/{task}", {"action": "assign", "value": HOSTILE}),
+    ("/tasks/{task}", {"action": "due", "value": HOSTILE}),
+    ("/tasks/{task}", {"action": HOSTILE}),
+    ("/agendas", {"start": HOSTILE, "end": HOSTILE, "team": HOSTILE}),
+    ("/calendars", {"team": HOSTILE}),
+    ("/login", {"name": HOSTILE, "password": HOSTILE, "next": HOSTILE}),
+])
+def test_every_form_field_is_data(site, path, fields):
+    web, app, _ = site
+    browser, token = signed_in(web, "ada")
+    [task] = app.store.web.tasks(status=None)
+    path = path.format(id=hostile_change_id(app), task=task.id)
+    response = browser.post(path, data={"csrf": token, **fields})
+    assert response.status_code in (200, 302, 400, 401)
+    assert "<img src=x" not in response.get_data(as_text=True)
+    for page in ("/changes", "/tasks?status=all", "/health", "/tasks/audit.csv"):
+        assert "<img src=x" not in browser.get(page).get_data(as_text=True) or page.endswith(".csv")
+    assert app.store.db["changes"].count > 0 and app.store.integrity() == ["ok"]
