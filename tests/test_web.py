@@ -382,7 +382,7 @@ def test_health_shows_feedback_waiting_and_the_last_retrains_effect(site):
     with app.store.transaction():
         app.store.web.set_setting("last_retrain", jsonlib.dumps({"at": "2026-11-27T12:00", "feedback": 4,
                                                                  "before": 0.881, "after": 0.884}))
-        app.store.web.record_feedback(hostile_change_id(app), "H-1B", False, "ana", clock())
+        app.store.feedback.record(hostile_change_id(app), "H-1B", False, clock(), "ana")
     admin, _ = signed_in(web, "ada")
     page = admin.get("/health").get_data(as_text=True)
     assert "1 since the last retrain" in page and "0.881 without them, 0.884 with them" in page

@@ -136,8 +136,12 @@ def _tasks_text(item: AgendaItem) -> str:
     return "; ".join(f"{team}: {status}, due {due}" for team, status, due in item.tasks) or "none"
 
 
-def _coordinator(item: AgendaItem) -> list[str]:
-    return ([f"Presenter: {item.presenter}"] if item.presenter else []) + ([f"Note: {item.note}"] if item.note else [])
+def _details(item: AgendaItem) -> list[tuple[str, str]]:
+    """What every format shows under an item's title, as (label, value), empty values left out."""
+    rows = [("What it says", item.summary), ("Dates", "; ".join(item.dates)),
+            ("Reaches", f"{', '.join(item.case_types)} (open matters: {_matters_text(item)})"), ("Why", item.why),
+            ("Presenter", item.presenter), ("Note", item.note), ("Training tasks", _tasks_text(item))]
+    return [(label, value) for label, value in rows if value]
 
 
 def _heading(agenda: Agenda, name: str, items: Sequence[AgendaItem]) -> str:
@@ -164,15 +168,8 @@ def render_text(agenda: Agenda, meeting: datetime | None = None) -> str:
         for item in items:
             number += 1
             lines += [f"{number}. {item.urgency} ({item.minutes} min): {item.title}", f"   {item.document}"]
-            if item.summary:
-                lines.append(f"   What it says: {item.summary}")
-            if item.dates:
-                lines.append(f"   Dates: {'; '.join(item.dates)}")
-            lines.append(f"   Reaches: {', '.join(item.case_types)} (open matters: {_matters_text(item)})")
-            if item.why:
-                lines.append(f"   Why: {item.why}")
-            lines += [f"   {line}" for line in _coordinator(item)]
-            lines += [f"   Training tasks: {_tasks_text(item)}", f"   Link: {item.url}", ""]
+            lines += [f"   {label}: {value}" for label, value in _details(item)]
+            lines += [f"   Link: {item.url}", ""]
     lines.append("Open training tasks")
     lines += [f"- #{t.id} {t.task.title} ({t.task.team}, due {t.task.due}, {t.status})" for t in agenda.tasks] \
         or ["- none"]
@@ -193,15 +190,7 @@ def render_markdown(agenda: Agenda, meeting: datetime | None = None) -> str:
             also = f" (also {', '.join(item.also)})" if item.also else ""
             lines.append(f"- **{item.urgency}** ({item.minutes} min) [{item.title}]({item.url}){also}")
             lines.append(f"  - {item.document}")
-            if item.summary:
-                lines.append(f"  - what it says: {item.summary}")
-            if item.dates:
-                lines.append(f"  - dates: {'; '.join(item.dates)}")
-            lines.append(f"  - open matters: {_matters_text(item)}")
-            if item.why:
-                lines.append(f"  - why: {item.why}")
-            lines += [f"  - {line[0].lower()}{line[1:]}" for line in _coordinator(item)]
-            lines.append(f"  - training tasks: {_tasks_text(item)}")
+            lines += [f"  - {label.lower()}: {value}" for label, value in _details(item)]
         lines.append("")
     lines.append("## Open training tasks")
     lines += [f"- [ ] #{t.id} {t.task.title} ({t.task.team}, due {t.task.due}, {t.status})" for t in agenda.tasks] \
@@ -224,15 +213,7 @@ def render_html(agenda: Agenda, meeting: datetime | None = None) -> str:
         parts.append(f"<h2>{escape(_heading(agenda, name, items))}</h2><ol>")
         for item in items:
             details = [escape(item.document)]
-            if item.summary:
-                details.append(f"<i>What it says:</i> {escape(item.summary)}")
-            if item.dates:
-                details.append(f"<i>Dates:</i> {escape('; '.join(item.dates))}")
-            details.append(f"<i>Open matters:</i> {escape(_matters_text(item))}")
-            if item.why:
-                details.append(f"<i>Why:</i> {escape(item.why)}")
-            details += [escape(line) for line in _coordinator(item)]
-            details.append(f"<i>Training tasks:</i> {escape(_tasks_text(item))}")
+            details += [f"<i>{escape(label)}:</i> {escape(value)}" for label, value in _details(item)]
             parts.append(f"<li><span class='u' style='color:{colour[item.urgency]}'>{item.urgency}</span> "
                          f"({item.minutes} min) {link(item.url, item.title)}"
                          + "".join(f"<div class='d'>{d}</div>" for d in details) + "</li>")

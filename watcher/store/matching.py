@@ -79,11 +79,13 @@ class Feedback:
     def __init__(self, db: Database):
         self._db = db
 
-    def record(self, change_id: int, case_type: str, relevant: bool, now: datetime) -> None:
+    def record(self, change_id: int, case_type: str, relevant: bool, now: datetime, by_user: str | None = None) -> None:
+        """An attorney's judgement; the latest one per change and case type counts. `by_user`: the web page's
+        signed-in user (the command line records none)."""
         self._db.execute(
-            "INSERT INTO feedback (change_id, case_type, relevant, at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (change_id, case_type) DO UPDATE SET relevant = excluded.relevant, at = excluded.at",
-            [change_id, case_type, int(relevant), to_text(now)])
+            "INSERT INTO feedback (change_id, case_type, relevant, at, by_user) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (change_id, case_type) DO UPDATE SET relevant = excluded.relevant, at = excluded.at, "
+            "by_user = excluded.by_user", [change_id, case_type, int(relevant), to_text(now), by_user])
 
     def labels(self) -> list[FeedbackLabel]:
         return [FeedbackLabel(r["change_id"], r["title"], r["summary"], r["case_type"], bool(r["relevant"]))

@@ -244,12 +244,6 @@ class WebStore:
                                [source_id, item_key]).fetchone()
         return row[0] if row else None
 
-    def record_feedback(self, change_id: int, case_type: str, relevant: bool, user: str, now: datetime) -> None:
-        self._db.execute(
-            "INSERT INTO feedback (change_id, case_type, relevant, at, by_user) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (change_id, case_type) DO UPDATE SET relevant = excluded.relevant, at = excluded.at, "
-            "by_user = excluded.by_user", [change_id, case_type, int(relevant), to_text(now), user])
-
     def waiting_feedback(self) -> int:
         return self._db.execute("SELECT count(*) FROM feedback").fetchone()[0]
 

@@ -176,7 +176,7 @@ def create_app(config: Config, store: Store, *, now: Callable[[], datetime] = ut
         if code not in codes or verdict not in ("relevant", "not_relevant") or store.web.record(change_id) is None:
             abort(400, "Unknown case type, verdict or change.")
         with store.transaction():
-            store.web.record_feedback(change_id, code, verdict == "relevant", g.user.name, now())
+            store.feedback.record(change_id, code, verdict == "relevant", now(), g.user.name)
         return redirect(url_for("change", change_id=change_id) + "#feedback")
 
     def _from_token(token: str) -> tuple[int, str, str]:
@@ -199,7 +199,7 @@ def create_app(config: Config, store: Store, *, now: Callable[[], datetime] = ut
     def feedback_confirm(token: str):
         change_id, code, verdict = _from_token(token)
         with store.transaction():
-            store.web.record_feedback(change_id, code, verdict == "relevant", g.user.name, now())
+            store.feedback.record(change_id, code, verdict == "relevant", now(), g.user.name)
         return redirect(url_for("change", change_id=change_id) + "#feedback")
 
     @app.get("/tasks")
