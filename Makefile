@@ -17,6 +17,8 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# The matcher trained on the bundled labels, kept with the installation: a first start is ready in seconds.
+	HF_HUB_OFFLINE=1 $(BIN)/watcher --config $(CONFIG) prepare
 	touch $@
 
 # The database is the config's [storage] path (var/watcher.db for the bundled config); DB=... overrides it.

@@ -79,7 +79,8 @@ def measure() -> list[tuple[str, str]]:
         return [
             ("start-up to READY, second start (trained matcher stored)", f"{second:.1f} s ({second_rss:.0f} MiB "
                                                                          "RSS in this process, model still mapped)"),
-            ("start-up to READY (migrations, model load, training; cold cache)", f"{ready:.1f} s"),
+            ("start-up to READY, empty database (the matcher `make install` prepared, or training)",
+             f"{ready:.1f} s"),
             ("start-up to the first completed cycle", f"{first_cycle:.1f} s"),
             ("memory at rest with the model loaded (RSS)", f"{at_rest:.0f} MiB"),
             (f"24 h simulated ({len(sources)} sources): cycles", f"{len(events)} ("

@@ -370,3 +370,24 @@ def test_an_idle_encoder_is_released_and_comes_back_on_demand(matcher):
     assert not matcher.encoder.loaded
     [prediction] = matcher.predict(["USCIS extends TPS for Haiti"], ["Temporary Protected Status"])
     assert matcher.encoder.loaded and any(p.code == "TPS" for p in prediction)
+
+
+def test_an_installation_artifact_makes_a_first_start_ready_without_training(cache_store, tmp_path):
+    from watcher.matching.matcher import EmbeddingMatcher
+    from watcher.store import Store
+    items = TRAIN[:200]
+    installer = EmbeddingMatcher(LearnedMatcher(Encoder(cache=cache_store.embeddings), SignalExtractor(CASE_TYPES)),
+                                 lambda: items, CASE_TYPES, config_key="bundled", artifacts=tmp_path / "models")
+    path = installer.prepare()
+    assert path.parent == tmp_path / "models" and path.suffix == ".pickle"
+    empty = Store(tmp_path / "first-start.db")
+    encoder = Encoder(cache=empty.embeddings)
+    first = EmbeddingMatcher(LearnedMatcher(encoder, SignalExtractor(CASE_TYPES)), lambda: items, CASE_TYPES,
+                             models=empty.trained, config_key="bundled", artifacts=tmp_path / "models")
+    model = first.train()
+    assert not encoder.loaded and model.thresholds == installer.learned.model.thresholds
+    edited = EmbeddingMatcher(LearnedMatcher(Encoder(cache=cache_store.embeddings), SignalExtractor(CASE_TYPES)),
+                              lambda: items, CASE_TYPES, models=empty.trained, config_key="the firm edited it",
+                              artifacts=tmp_path / "models")
+    assert edited.train() is not model  # another configuration: trained, not read from the artifact
+    empty.close()

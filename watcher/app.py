@@ -62,8 +62,10 @@ def build_matcher(config: Config, store: Store):
         return KeywordMatcher(config.case_types, config.matching.min_score, Relations(config.relations))
     learned = build_learned(config, store)
     config_key = repr((config.case_types, config.relations, learned.encoder.name, learned.encoder.sha256))
+    from .matching.matcher import ARTIFACTS
+
     return EmbeddingMatcher(learned, lambda: training_set(config, store), config.case_types, models=store.trained,
-                            config_key=config_key, now=lambda: utcnow().isoformat())
+                            config_key=config_key, now=lambda: utcnow().isoformat(), artifacts=ARTIFACTS)
 
 
 def build_learned(config: Config, store: Store | None) -> LearnedMatcher:

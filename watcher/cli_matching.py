@@ -148,6 +148,27 @@ def retrain(ctx: click.Context) -> None:
     click.echo(f"  {'any case type':<18} {relevant:>4} positives  {gate}")
 
 
+@click.command()
+@click.pass_context
+def prepare(ctx: click.Context) -> None:
+    """Train the matcher on the bundled labels and this configuration and keep it with the installation (`make
+    install` runs this), so that a first start on an empty database is ready in seconds."""
+    import tempfile
+
+    config = load_config(ctx)
+    if config.matching.method != "embedding":
+        click.echo("matching.method is not 'embedding': nothing to prepare")
+        return
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="watcher-prepare-") as tmp:
+        store = Store(Path(tmp) / "prepare.db")  # an empty database: the model a first start will look for
+        try:
+            path = app_module.build_matcher(config, store).prepare()
+        finally:
+            store.close()
+    click.echo(f"matcher prepared in {time.perf_counter() - started:.0f}s: {path}")
+
+
 def _feedback_effect(learned, items, codes) -> dict | None:
     """What the attorneys' feedback changed: micro-F1 on the bundled validation split, trained on the train split
     without and then with the feedback. None when there is no feedback or no validation split to measure on."""
@@ -230,5 +251,5 @@ def cases_import(ctx: click.Context, file: Path) -> None:
 
 
 def register(group: click.Group) -> None:
-    for command in (classify, evaluate, retrain, feedback, cases):
+    for command in (classify, evaluate, retrain, feedback, cases, prepare):
         group.add_command(command)

@@ -7,8 +7,10 @@ replaces behind the same `match` signature.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
 from ..config import CaseType
@@ -76,13 +78,15 @@ class EmbeddingMatcher:
     method = "embedding+signals"
 
     def __init__(self, learned, training: Callable[[], list], case_types: Sequence[CaseType] = (),
-                 models=None, config_key: str = "", now: Callable[[], str] = lambda: ""):
+                 models=None, config_key: str = "", now: Callable[[], str] = lambda: "",
+                 artifacts: Path | None = None):
         self.learned = learned
         self.training = training
         self.case_types = case_types
         self.models = models          # store.trained: a model trained before from the same inputs is read back
         self.config_key = config_key  # what else the model depends on: case types, relations, encoder
         self.now = now
+        self.artifacts = artifacts    # models `watcher prepare` built at install time, by key
         self._lock = threading.Lock()
 
     def train(self):
@@ -91,15 +95,30 @@ class EmbeddingMatcher:
 
     def _train(self):
         items = self.training()
-        key = model_key(items, self.config_key) if self.models is not None else None
-        cached = self.models.get(key) if key else None
+        key = model_key(items, self.config_key)
+        cached = self.models.get(key) if self.models is not None else None
+        if cached is None:
+            cached = read_artifact(self.artifacts, key)
         if cached is not None:
             self.learned.model = cached  # the same inputs train the same model: no encoder, no fitting
             return cached
         model = self.learned.train(items)
-        if key:
+        if self.models is not None:
             self.models.put(key, model, self.now())
         return model
+
+    def prepare(self) -> Path:
+        """Train on the current inputs and keep the model as an installation artifact (`watcher prepare`)."""
+        import pickle
+
+        items = self.training()
+        model = self.learned.train(items)
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        path = self.artifacts / f"{model_key(items, self.config_key)}.pickle"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(path)
+        return path
 
     def release_idle(self, idle_seconds: float, clock: Callable[[], float] | None = None) -> bool:
         """Release the encoder when nothing was classified for `idle_seconds`: it is half the service's memory and
@@ -126,6 +145,22 @@ class EmbeddingMatcher:
 
 
 MODEL_FORMAT = 1  # bump when TrainedModel's shape or the training procedure changes
+# Where `watcher prepare` (run by `make install`) keeps the model trained on the bundled labels and config: inside
+# the installation, written by whoever installed it, so a first start on an empty database is ready in seconds.
+ARTIFACTS = Path(sys.prefix) / "share" / "watcher" / "models"
+
+
+def read_artifact(directory: Path | None, key: str):
+    """The installation's model for these inputs, or None (another config, other labels, no artifact)."""
+    import pickle
+
+    path = directory / f"{key}.pickle" if directory else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        return pickle.loads(path.read_bytes())
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+        return None  # from another version: train instead
 
 
 def model_key(items: Sequence, config_key: str) -> str:
