@@ -380,7 +380,7 @@ def test_an_urgent_task_nobody_acknowledged_escalates_once_to_the_teams_lead(mak
     from watcher import app as app_module
     from watcher.decide import classify
     from watcher.models import TrainingTask
-    from watcher.notify.training import escalate
+    from watcher.notify.escalation import escalate
     from watcher.store import CycleResult
     extra = ('[[target]]\nname = "lead"\nurl_env = "L"\ntags = ["leads"]\nlead_for = ["business"]\n'
              '[[target]]\nname = "staff"\nurl_env = "S"\ntags = ["staff"]\n')

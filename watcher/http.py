@@ -303,8 +303,7 @@ class HttpClient:
                                  body, response.num_bytes_downloaded)
         except httpx.HTTPError as exc:
             if isinstance(exc, httpx.TimeoutException) and time.monotonic() >= (self._backend.deadline or 0):
-                raise FetchError("deadline", f"{url} took longer than the {self.settings.deadline:g}s deadline"
-                                 ) from None
+                raise self._deadline_error(url) from None
             raise classify_transport_error(url, exc) from None
 
     def _read_capped(self, url: str, response: httpx.Response, start: float) -> bytes:
@@ -321,7 +320,7 @@ class HttpClient:
             if size > self.settings.max_bytes:
                 raise FetchError("too_large", f"{url} body exceeds {self.settings.max_bytes} bytes")
             if self._clock() - start > self.settings.deadline:
-                raise FetchError("deadline", f"{url} took longer than the {self.settings.deadline:g}s deadline")
+                raise self._deadline_error(url)
             chunks.append(chunk)
         chunks.append(decoder.flush())
         if size + len(chunks[-1]) > self.settings.max_bytes:
@@ -330,6 +329,9 @@ class HttpClient:
         if not body.strip():
             raise FetchError("empty", f"{url} answered 200 with an empty body")
         return body
+
+    def _deadline_error(self, url: str) -> FetchError:
+        return FetchError("deadline", f"{url} took longer than the {self.settings.deadline:g}s deadline")
 
     def _status_error(self, url: str, response: httpx.Response) -> FetchError:
         status = response.status_code

@@ -219,7 +219,7 @@ def _match_and_compose(ctx: Context, source_id: str, decisions: Sequence[Decisio
                                                                           "not_relevant"))
                     for m in found] if ctx.feedback_link else []
         messages += compose(decision, found, ctx.routes, ctx.targets, counts, level, new_tasks, matters, now.date(),
-                            feedback)
+                            feedback, moved)
     return matches, messages, tasks
 
 

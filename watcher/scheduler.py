@@ -36,7 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .app import App
 from .config import Schedule, crontab_fields
 from .notify.health import compose_heartbeat
-from .notify.training import escalate
+from .notify.escalation import escalate
 from .notify.weekly import queue_weekly_agenda
 from .pipeline import ops_targets, run_source
 from .sources.base import Source

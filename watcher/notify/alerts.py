@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 from ..config import RouteConfig, TargetConfig
 from ..models import Decision, Match, Matter, Message, Status, TrainingTask
 from ..urgency import Urgency
-from .bulletin import bulletin_impact
+from .bulletin import BulletinImpact, bulletin_impact
 from .render import render_alert
 
 CONSOLE = "console"
@@ -75,10 +75,10 @@ def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[Route
             targets: Sequence[TargetConfig], open_matters: Mapping[str, int] | None = None,
             urgency: Urgency = Urgency.INFO, tasks: Sequence[TrainingTask] = (),
             matters: Sequence[Matter] = (), today: date | None = None,
-            feedback: Sequence[tuple[str, str]] = ()) -> list[Message]:
+            feedback: Sequence[tuple[str, str]] = (), impact: BulletinImpact | None = None) -> list[Message]:
     """One message for every routed target; a team target that opted in gets its own variant listing that
     team's open matter references, and for a bulletin the matters it moved (e-mail only, never a client name:
-    matters carry none). Other targets get counts."""
+    matters carry none). Other targets get counts. `impact`: the bulletin's, when the caller has it already."""
     if decision.status is Status.UNCHANGED:
         return []
     schedule = route_targets(matches, urgency, routes, targets)
@@ -86,7 +86,8 @@ def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[Route
         return []
     change = decision.change
     ref = message_ref(change.source_id, change.item_key, decision.version)
-    impact = bulletin_impact(change, matters) if change.kind == "visa_bulletin" else None
+    if impact is None and change.kind == "visa_bulletin":
+        impact = bulletin_impact(change, matters)
     counts_only = replace(impact, named=False) if impact else None
     by_name = {t.name: t for t in targets}
     with_refs = [n for n in schedule if n in by_name and by_name[n].include_matter_refs
@@ -104,13 +105,12 @@ def compose(decision: Decision, matches: Sequence[Match], routes: Sequence[Route
     elif plain:
         messages.append(_message(decision, matches, ref, open_matters or {}, urgency, tasks, counts_only, (),
                                  tuple(plain), schedule, today, feedback))
-    for name in with_refs:
+    codes = {m.case_type for m in matches}
+    for name in with_refs:  # config.py requires a team beside include_matter_refs
         team = by_name[name].team
-        codes = {m.case_type for m in matches}
-        refs = tuple(m.ref for m in matters if (team is None or m.team == team) and m.case_type in codes)
-        team_ref = f"{ref}-{hashlib.sha256((team or '*').encode()).hexdigest()[:4].upper()}"
-        own = replace(impact, moves=tuple(m for m in impact.moves if team is None or m.team == team)) \
-            if impact else None
+        refs = tuple(m.ref for m in matters if m.team == team and m.case_type in codes)
+        team_ref = f"{ref}-{hashlib.sha256(team.encode()).hexdigest()[:4].upper()}"
+        own = replace(impact, moves=tuple(m for m in impact.moves if m.team == team)) if impact else None
         messages.append(_message(decision, matches, team_ref, open_matters or {}, urgency, tasks, own,
                                  () if impact else refs, (name,), schedule, today, feedback))
     return messages

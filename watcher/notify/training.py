@@ -11,8 +11,11 @@ import hashlib
 from datetime import date, datetime, timedelta
 from typing import Mapping, Sequence
 
-from ..models import Change, Decision, Match, Matter, TrainingTask
+from ..models import Change, Decision, Match, Matter, Message, TrainingTask
 from ..urgency import Urgency
+from .alerts import message_ref
+from .lawyer import key_dates
+from .render import link, paragraphs
 
 LEAD_DAYS = 2  # a task is due this many days before the change takes effect
 
@@ -96,13 +99,9 @@ def compose_tasks(decision: Decision, matches: Sequence[Match], urgency: Urgency
     return tasks
 
 
-def compose_escalations(rows, today: date, leads: Mapping[str, tuple[str, ...]], now: datetime) -> list:
+def compose_escalations(rows, today: date, leads: Mapping[str, tuple[str, ...]]) -> list:
     """One message per lead target listing its teams' tasks that nobody acknowledged before the effective date.
     `rows`: Tasks.to_escalate; `leads`: team -> lead targets ("*" for every team). Returns (message, task ids)."""
-    from ..models import Message
-    from .alerts import message_ref
-    from .render import link, paragraphs
-
     by_target: dict[str, list] = {}
     for row in rows:
         for target in leads.get(row[1], ()) + leads.get("*", ()):
@@ -111,10 +110,8 @@ def compose_escalations(rows, today: date, leads: Mapping[str, tuple[str, ...]],
     for target, tasks in sorted(by_target.items()):
         lines = []
         for task_id, team, title, urgency, effective, url in tasks:
-            days = (date.fromisoformat(effective[:10]) - today).days
-            when = f"in {days} days" if days > 1 else ("tomorrow" if days == 1 else "today" if days == 0 else
-                                                      f"{-days} days ago")
-            lines.append(f"#{task_id} {urgency} for team {team}: {title} (takes effect {effective[:10]}, {when}) {url}")
+            [when] = key_dates({"effective_on": effective}, today)
+            lines.append(f"#{task_id} {urgency} for team {team}: {title}; {when.text()}; {url}")
         ref = message_ref("escalation", target, ",".join(str(t[0]) for t in tasks))
         intro = (f"{len(tasks)} training task{'s' if len(tasks) != 1 else ''} for an urgent change "
                  "nobody has acknowledged, and the change takes effect soon:")
@@ -128,22 +125,3 @@ def compose_escalations(rows, today: date, leads: Mapping[str, tuple[str, ...]],
                             targets=(target,), kind="health", urgency="URGENT"), [t[0] for t in tasks]))
     return out
 
-
-def escalate(store, config, now: datetime) -> int:
-    """Queue the day's escalations and mark their tasks, in one transaction; returns how many tasks escalated."""
-    leads: dict[str, tuple[str, ...]] = {}
-    for target in config.targets:
-        for team in target.lead_for:
-            leads[team] = leads.get(team, ()) + (target.name,)
-    if not leads:
-        return 0
-    today = now.date()
-    rows = store.tasks.to_escalate((today + timedelta(days=config.training.escalate_days)).isoformat())
-    count = 0
-    with store.transaction():
-        for message, task_ids in compose_escalations(rows, today, leads, now):
-            store.outbox.enqueue(message, None, now)
-            for task_id in task_ids:
-                store.tasks.mark_escalated(task_id, now)
-            count += len(task_ids)
-    return count

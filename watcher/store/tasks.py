@@ -10,7 +10,11 @@ from typing import Any, Mapping
 from sqlite_utils import Database
 
 from ..models import TrainingTask
+from ..urgency import Urgency
 from .timefmt import to_text
+
+# A message's urgency as the number urgency.Urgency gives it, so SQL can take the highest of a change's alerts.
+URGENCY_LEVEL = "CASE {column} WHEN 'URGENT' THEN 2 WHEN 'ACTION' THEN 1 ELSE 0 END"
 
 STATUSES = ("open", "acknowledged", "done")
 
@@ -100,8 +104,8 @@ class Tasks:
 
     def alerted_between(self, start: datetime, end: datetime) -> list[AlertedChange]:
         rows = self._db.query(
-            """SELECT c.id, c.title, c.summary, c.url, c.source_id, c.kind, c.facts, min(m.created_at) AS announced,
-                      max(CASE m.urgency WHEN 'URGENT' THEN 2 WHEN 'ACTION' THEN 1 ELSE 0 END) AS level,
+            f"""SELECT c.id, c.title, c.summary, c.url, c.source_id, c.kind, c.facts, min(m.created_at) AS announced,
+                      max({URGENCY_LEVEL.format(column="m.urgency")}) AS level,
                       (SELECT group_concat(x.case_type, ',') FROM matches x
                         WHERE x.change_id = c.id AND x.version = c.version) AS codes,
                       (SELECT x.rationale FROM matches x WHERE x.change_id = c.id AND x.version = c.version
@@ -109,7 +113,6 @@ class Tasks:
                FROM messages m JOIN changes c ON c.id = m.change_id
                WHERE m.kind = 'alert' AND m.created_at >= ? AND m.created_at < ?
                GROUP BY c.id ORDER BY announced""", [to_text(start), to_text(end)])
-        names = {0: "INFO", 1: "ACTION", 2: "URGENT"}
         rows = list(rows)
         tasks: dict[int, list[tuple[str, str, str]]] = {}
         for change_id, team, status, due in self._db.execute(
@@ -117,6 +120,6 @@ class Tasks:
                 f"({','.join('?' * len(rows))}) ORDER BY team", [r["id"] for r in rows]).fetchall() if rows else []:
             tasks.setdefault(change_id, []).append((team, status, due))
         return [AlertedChange(r["id"], r["title"], r["summary"], r["url"], r["source_id"], r["kind"],
-                              names[r["level"]], r["announced"], tuple(sorted(filter(None, (r["codes"] or "").split(",")))),
+                              Urgency(r["level"]).name, r["announced"], tuple(sorted(filter(None, (r["codes"] or "").split(",")))),
                               r["rationale"] or "", json.loads(r["facts"] or "{}"), tuple(tasks.get(r["id"], ())))
                 for r in rows]

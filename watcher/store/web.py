@@ -16,7 +16,12 @@ from typing import Sequence
 from sqlite_utils import Database
 
 from ..errors import InputError
+from ..urgency import Urgency
+from .tasks import URGENCY_LEVEL
 from .timefmt import to_text
+
+_ALERT_LEVEL = (f"(SELECT max({URGENCY_LEVEL.format(column='x.urgency')}) FROM messages x "
+                "WHERE x.change_id = c.id AND x.kind = 'alert')")
 
 ROLES = ("attorney", "coordinator", "admin")
 # scrypt, memory-hard (RFC 7914): 16 MiB and about 50 ms per check on this machine's class of CPU.
@@ -186,9 +191,8 @@ class WebStore:
             where.append("c.updated_at >= ?")
             params.append(since)
         if urgency:
-            where.append("(SELECT max(CASE x.urgency WHEN 'URGENT' THEN 2 WHEN 'ACTION' THEN 1 ELSE 0 END) "
-                         "FROM messages x WHERE x.change_id = c.id AND x.kind = 'alert') = ?")
-            params.append({"INFO": 0, "ACTION": 1, "URGENT": 2}.get(urgency, -1))
+            where.append(f"{_ALERT_LEVEL} = ?")
+            params.append(Urgency[urgency].value if urgency in Urgency.__members__ else -1)
         if search:
             where.append("c.id IN (SELECT rowid FROM changes_fts WHERE changes_fts MATCH ?)")
             params.append(_fts_query(search))
@@ -221,23 +225,18 @@ class WebStore:
         return ChangeRecord(rows[0], base[0], json.loads(base[1] or "{}"), versions, matches, refs, feedback)
 
     def changes_by_id(self, ids: Sequence[int]) -> list[ChangeRow]:
+        """The rows of these changes, in the order given, each with its current case types and highest alert urgency
+        (None: stored, never announced)."""
         if not ids:
             return []
-        found = {r.id: r for r in self._listing_ids(ids)}
+        rows = self._db.execute(
+            f"""SELECT c.id, c.source_id, c.kind, c.title, c.url, c.published, c.updated_at, c.version,
+                       (SELECT group_concat(m.case_type, ',') FROM matches m
+                         WHERE m.change_id = c.id AND m.version = c.version), {_ALERT_LEVEL}
+                FROM changes c WHERE c.id IN ({','.join('?' * len(ids))})""", list(ids)).fetchall()
+        found = {r[0]: ChangeRow(*r[:8], tuple(sorted(filter(None, (r[8] or "").split(",")))),
+                                 Urgency(r[9]).name if r[9] is not None else None) for r in rows}
         return [found[i] for i in ids if i in found]
-
-    def _listing_ids(self, ids: Sequence[int]) -> list[ChangeRow]:
-        marks = ",".join("?" * len(ids))
-        names = {0: "INFO", 1: "ACTION", 2: "URGENT"}
-        return [ChangeRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                          tuple(sorted(filter(None, (r[8] or "").split(",")))), names.get(r[9]))
-                for r in self._db.execute(
-                    f"""SELECT c.id, c.source_id, c.kind, c.title, c.url, c.published, c.updated_at, c.version,
-                               (SELECT group_concat(m.case_type, ',') FROM matches m
-                                 WHERE m.change_id = c.id AND m.version = c.version),
-                               (SELECT max(CASE x.urgency WHEN 'URGENT' THEN 2 WHEN 'ACTION' THEN 1 ELSE 0 END)
-                                  FROM messages x WHERE x.change_id = c.id AND x.kind = 'alert')
-                        FROM changes c WHERE c.id IN ({marks})""", list(ids)).fetchall()]
 
     def change_id_for(self, source_id: str, item_key: str) -> int | None:
         row = self._db.execute("SELECT id FROM changes WHERE source_id = ? AND item_key = ?",

@@ -312,7 +312,7 @@ def create_app(config: Config, store: Store, *, now: Callable[[], datetime] = ut
         changes = _alerted(start, end, [p.change_id for p in plan])
         agenda = arranged_agenda(changes, plan, store.tasks.listing("open", meta.team), store.matters.open_counts(),
                                  start, end, meta.team, meta.title)
-        return meta, agenda, changes
+        return meta, agenda
 
     def _alerted(start: date, end: date, ids: list[int]):
         begin = datetime.combine(start, datetime.min.time(), timezone.utc)
@@ -323,7 +323,7 @@ def create_app(config: Config, store: Store, *, now: Callable[[], datetime] = ut
     @app.get("/agendas/<int:agenda_id>")
     @needs("agendas")
     def agenda_page(agenda_id: int):
-        meta, agenda, _ = _arranged(agenda_id)
+        meta, agenda = _arranged(agenda_id)
         start, end = date.fromisoformat(meta.start), date.fromisoformat(meta.end)
         # What could still be added: the period's other alerted changes.
         planned = {i.change_id for _, items in agenda.sections for i in items}
@@ -358,7 +358,7 @@ def create_app(config: Config, store: Store, *, now: Callable[[], datetime] = ut
     @app.get("/agendas/<int:agenda_id>/agenda.<fmt>")
     @needs("agendas")
     def agenda_download(agenda_id: int, fmt: str):
-        meta, agenda, _ = _arranged(agenda_id)
+        meta, agenda = _arranged(agenda_id)
         zone = config.agenda.timezone
         meeting = meeting_start(config.agenda.meeting, agenda.start, agenda.end, zone)
         if fmt == "ics":
@@ -376,7 +376,7 @@ def create_app(config: Config, store: Store, *, now: Callable[[], datetime] = ut
     @app.post("/agendas/<int:agenda_id>/send")
     @needs("agendas")
     def agenda_send(agenda_id: int):
-        meta, agenda, _ = _arranged(agenda_id)
+        meta, agenda = _arranged(agenda_id)
         targets = tuple(t.name for t in config.targets if set(t.tags) & set(config.agenda.tags)) or \
             (() if config.targets else (CONSOLE,))
         if not targets:
