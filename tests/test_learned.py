@@ -287,8 +287,10 @@ def test_retrain_shows_what_the_matcher_learned(cache_store):
     result = CliRunner().invoke(main, ["--config", str(REPO / "config"), "--db", str(cache_store.path), "retrain"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()  # stderr carries the model's loading progress
-    assert lines[0] == f"trained on {len(LABELED)} items (0 from feedback)"
+    assert lines[0] == f"trained on {len(LABELED)} items (0 from feedback); stored for the service"
     rows = {line.split()[0]: line for line in lines[1:]}
+    config = app_module.load_config(REPO / "config", cache_store.path)
+    assert cache_store.trained.has(app_module.matcher_key(config, cache_store))  # the running service's worker reads it
     assert "signals only" in rows["K-1"] and "threshold" in rows["TPS"]  # 1 labeled K-1 item, 97 TPS
     relevant = sum(1 for i in LABELED if i.case_types)
     assert rows["any"].split()[3:6] == [str(relevant), "positives", "none"]

@@ -15,8 +15,8 @@ from .credentials import resolve_secret
 from .http import HttpClient
 from .matching.citations import SignalExtractor
 from .matching.encoder import OFFICIAL_SHA256, Encoder
-from .matching.learned import DEFAULT_LABELS, LabeledItem, LearnedMatcher, load_labeled
-from .matching.matcher import EmbeddingMatcher, KeywordMatcher, training_items
+from .matching.labels import DEFAULT_LABELS, LabeledItem, load_labeled
+from .matching.matcher import ARTIFACTS, EmbeddingMatcher, KeywordMatcher, model_key, training_items
 from .matching.relations import Relations
 from .notify.dispatch import Dispatcher, build_targets
 from .pipeline import Context
@@ -37,6 +37,9 @@ class App:
     dispatcher: Dispatcher
 
     def close(self) -> None:
+        close_matcher = getattr(self.context.matcher, "close", None)
+        if close_matcher:
+            close_matcher()
         self.context.http.close()
         self.dispatcher.store.close()
         self.store.close()
@@ -57,21 +60,42 @@ def host_peers(config: Config):
                                    if host == hosts.get(source_id) and other != source_id)
 
 
-def build_matcher(config: Config, store: Store):
+def build_matcher(config: Config, store: Store, isolate: bool = False):
+    """`isolate`: the service's matcher, whose model lives in a worker process (matching/worker.py); commands
+    that classify once (classify, eval, prepare) and the worker itself load it here."""
     if config.matching.method == "keywords":
         return KeywordMatcher(config.case_types, config.matching.min_score, Relations(config.relations))
+    if isolate:
+        from .matching.worker import MatcherProcess
+
+        return MatcherProcess(config, lambda: matcher_key(config, store),
+                              lambda key: store.trained.has(key) or (ARTIFACTS / f"{key}.pickle").is_file(),
+                              store.feedback.mark)
     learned = build_learned(config, store)
-    config_key = repr((config.case_types, config.relations, learned.encoder.name, learned.encoder.sha256))
-    from .matching.matcher import ARTIFACTS
-
     return EmbeddingMatcher(learned, lambda: training_set(config, store), config.case_types, models=store.trained,
-                            config_key=config_key, now=lambda: utcnow().isoformat(), artifacts=ARTIFACTS)
+                            config_key=_config_key(config), now=lambda: utcnow().isoformat(), artifacts=ARTIFACTS)
 
 
-def build_learned(config: Config, store: Store | None) -> LearnedMatcher:
-    encoder = Encoder(config.matching.model_path, config.matching.model_sha256 or OFFICIAL_SHA256,
-                      cache=store.embeddings if store else None)
-    return LearnedMatcher(encoder, SignalExtractor(config.case_types), Relations(config.relations))
+def _encoder(config: Config, store: Store | None) -> Encoder:
+    return Encoder(config.matching.model_path, config.matching.model_sha256 or OFFICIAL_SHA256,
+                   cache=store.embeddings if store else None)
+
+
+def _config_key(config: Config) -> str:
+    """What a trained model depends on besides its items: case types, relations and the encoder."""
+    encoder = _encoder(config, None)
+    return repr((config.case_types, config.relations, encoder.name, encoder.sha256))
+
+
+def matcher_key(config: Config, store: Store) -> str:
+    """The key the current inputs' model is stored under, computed without loading the matcher's libraries."""
+    return model_key(training_set(config, store), _config_key(config))
+
+
+def build_learned(config: Config, store: Store | None):
+    from .matching.learned import LearnedMatcher  # scikit-learn: only where a model is trained or applied
+
+    return LearnedMatcher(_encoder(config, store), SignalExtractor(config.case_types), Relations(config.relations))
 
 
 def labeled_items(config: Config) -> list[LabeledItem]:
@@ -85,14 +109,15 @@ def training_set(config: Config, store: Store) -> list[LabeledItem]:
 
 def build_app(config: Config, *, kinds: Mapping[str, type[Source]] | None = None,
               environ: Mapping[str, str] = os.environ, console: TextIO | None = None,
-              now=utcnow, create: bool = True) -> App:
-    """`create`: make the database if it is missing (only `run` asks for that on the command line)."""
+              now=utcnow, create: bool = True, isolate_matcher: bool = False) -> App:
+    """`create`: make the database if it is missing (only `run` asks for that on the command line).
+    `isolate_matcher`: the model in a worker process, as the service runs it (matching/worker.py)."""
     sources = build_sources(config, kinds)
     targets = build_targets({t.name: resolve_secret(t, environ) for t in config.targets},
                             {t.name: t.format for t in config.targets})
     store = Store(config.storage_path, create=create)
     http = HttpClient(config.http, now=now)
-    matcher = build_matcher(config, store)
+    matcher = build_matcher(config, store, isolate=isolate_matcher)
     feedback = None
     if config.web.public_url:  # one-click feedback links in alerts, signed with the web page's key
         from .web.links import link_maker

@@ -42,12 +42,12 @@ def main(ctx: click.Context, config_dir: str, db: str | None, verbose: bool) -> 
     ctx.obj = {"config_dir": config_dir, "db": db}
 
 
-def _app(ctx: click.Context, *, create: bool = False) -> app_module.App:
+def _app(ctx: click.Context, *, create: bool = False, isolate_matcher: bool = False) -> app_module.App:
     from .cli_common import announce_creation
 
     config = app_module.load_config(ctx.obj["config_dir"], ctx.obj["db"])
     announce_creation(config.storage_path, create)
-    app = app_module.build_app(config, create=create, environ=_environ(ctx))
+    app = app_module.build_app(config, create=create, environ=_environ(ctx), isolate_matcher=isolate_matcher)
     ctx.call_on_close(app.close)
     return app
 
@@ -101,10 +101,9 @@ def run(ctx: click.Context) -> None:
     """Run the service: poll every source on its schedule and deliver alerts, until SIGTERM or Ctrl-C."""
     from .scheduler import Service
 
-    app = _app(ctx, create=True)
-    train = getattr(app.context.matcher, "train", None)
-    if train:  # load the model and train before READY=1, not on the first change of the day
-        train()
+    # The model lives in a worker process started by the first item that needs it (matching/worker.py): READY
+    # waits for neither model nor training, and the service's own process stays small.
+    app = _app(ctx, create=True, isolate_matcher=True)
     Service(app).serve()
 
 

@@ -12,10 +12,7 @@ import click
 
 from . import app as app_module
 from .errors import InputError
-from .matching.evaluate import (ShiftReport, TriggerWords, ZeroShot, bootstrap, render_curve, render_shifts,
-                                render_table, score)
-from .matching.shifts import Split, shifted_splits
-from .matching.learned import TARGET_RECALL, held_out, load_labeled
+from .matching.labels import held_out, load_labeled
 from .cli_common import load_config, open_store
 from .store import Store
 
@@ -56,6 +53,10 @@ def evaluate(ctx: click.Context, labels_path: Path, shift: bool, curve: bool) ->
     """Precision/recall/F1 per case type for the matcher and two baselines, trained on every bundled labeled item
     that is not evaluated (on the bundled file: the train split); then, on a file with splits, the same matcher
     and trigger words scored under shift (matching/shifts.py)."""
+    from .matching.evaluate import TriggerWords, ZeroShot, bootstrap, render_curve, render_shifts, render_table, score
+    from .matching.learned import TARGET_RECALL
+    from .matching.shifts import shifted_splits
+
     config = load_config(ctx)
     codes = [c.code for c in config.case_types]
     items = load_labeled(labels_path, codes)
@@ -101,6 +102,8 @@ def _shift_reports(learned, trigger: TriggerWords, split: Split, codes: list[str
                    targets: tuple[float, ...]) -> dict[float, ShiftReport]:
     """The matcher and trigger words on one split at each recall target: every fold trained once on its own
     items, its thresholds then moved (LearnedMatcher.retarget), the tested items pooled."""
+    from .matching.learned import TARGET_RECALL
+
     predicted: dict[float, list[set[str]]] = {t: [] for t in targets}
     for fold in split.folds:
         learned.train(list(fold.train))
@@ -113,6 +116,8 @@ def _shift_reports(learned, trigger: TriggerWords, split: Split, codes: list[str
 
 
 def _shift_report(split: Split, trigger: TriggerWords, codes: list[str], predicted: list[set[str]]) -> ShiftReport:
+    from .matching.evaluate import ShiftReport, score
+
     tested = split.tested
     gold = [set(i.case_types) for i in tested]
     by_source = {}
@@ -127,14 +132,17 @@ def _shift_report(split: Split, trigger: TriggerWords, codes: list[str], predict
 @click.pass_context
 def retrain(ctx: click.Context) -> None:
     """Train the matcher now on the labeled items and all feedback, and show what it learned."""
+
     config = load_config(ctx)
     store = open_store(ctx, config)
     learned = app_module.build_learned(config, store)
     items = app_module.training_set(config, store)
     effect = _feedback_effect(learned, items, [c.code for c in config.case_types])
     model = learned.train(items)
+    # Stored under its key: the running service's worker matches with it from its next item (no restart).
+    store.trained.put(app_module.matcher_key(config, store), model, datetime.now(timezone.utc).isoformat())
     feedback = sum(1 for i in items if i.source == "feedback")
-    click.echo(f"trained on {len(items)} items ({feedback} from feedback)")
+    click.echo(f"trained on {len(items)} items ({feedback} from feedback); stored for the service")
     if effect:
         click.echo(f"  validation micro-F1 without the feedback {effect['before']:.3f}, with it {effect['after']:.3f}")
         with store.transaction():  # the web page's health shows the last retrain's effect
@@ -172,6 +180,8 @@ def prepare(ctx: click.Context) -> None:
 def _feedback_effect(learned, items, codes) -> dict | None:
     """What the attorneys' feedback changed: micro-F1 on the bundled validation split, trained on the train split
     without and then with the feedback. None when there is no feedback or no validation split to measure on."""
+    from .matching.evaluate import score
+
     feedback = [i for i in items if i.source == "feedback"]
     train = [i for i in items if i.split == "train" and i.source != "feedback"]
     validation = [i for i in items if i.split == "validation"]

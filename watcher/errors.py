@@ -57,6 +57,12 @@ class DeliveryError(WatcherError):
     error_class = "delivery"
 
 
+class MatcherError(WatcherError):
+    """The matcher's worker process died, hung or failed; the cycle stores nothing and is retried."""
+
+    error_class = "matcher"
+
+
 class InputError(WatcherError):
     """Bad user input on the command line or in an imported file."""
 

@@ -140,11 +140,17 @@ class Service:
 
     def tick(self) -> None:
         """Proof that the polling worker still takes jobs between polls; and, on the worker that classifies (so
-        never mid-encode), the encoder released once it has been idle for [matching] release_after minutes."""
+        never mid-item), the matcher's upkeep: a background retrain when feedback changed its inputs, and its worker
+        process stopped once idle for [matching] release_after minutes."""
         with self.polling.job():
-            release = getattr(self.app.context.matcher, "release_idle", None)
+            matcher = self.app.context.matcher
+            refresh = getattr(matcher, "refresh", None)
+            said = refresh() if refresh else None
+            if said:
+                log.info("matcher: %s", said)
+            release = getattr(matcher, "release_idle", None)
             if release and release(self.app.config.matching.release_after * 60):
-                log.info("matcher: encoder released after %g idle minutes", self.app.config.matching.release_after)
+                log.info("matcher: released after %g idle minutes", self.app.config.matching.release_after)
 
     def heartbeat(self) -> None:
         """The daily sign of life to the ops targets (G3)."""

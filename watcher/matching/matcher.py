@@ -87,6 +87,7 @@ class EmbeddingMatcher:
         self.config_key = config_key  # what else the model depends on: case types, relations, encoder
         self.now = now
         self.artifacts = artifacts    # models `watcher prepare` built at install time, by key
+        self.key: str | None = None   # the key of the model in use
         self._lock = threading.Lock()
 
     def train(self):
@@ -96,16 +97,41 @@ class EmbeddingMatcher:
     def _train(self):
         items = self.training()
         key = model_key(items, self.config_key)
-        cached = self.models.get(key) if self.models is not None else None
-        if cached is None:
-            cached = read_artifact(self.artifacts, key)
-        if cached is not None:
-            self.learned.model = cached  # the same inputs train the same model: no encoder, no fitting
-            return cached
+        if self._use(key):
+            return self.learned.model  # the same inputs train the same model: no encoder, no fitting
         model = self.learned.train(items)
+        self.key = key
         if self.models is not None:
             self.models.put(key, model, self.now())
         return model
+
+    def use(self, key: str) -> bool:
+        """Match with the model trained for `key` if one is stored or installed; False if none is (yet)."""
+        with self._lock:
+            return self._use(key)
+
+    def _use(self, key: str) -> bool:
+        if self.learned.model is not None and self.key == key:
+            return True
+        model = self.models.get(key) if self.models is not None else None
+        if model is None:
+            model = read_artifact(self.artifacts, key)
+        if model is None:
+            return False
+        self.learned.model, self.key = model, key
+        return True
+
+    def use_latest(self) -> bool:
+        """Without a model for the current inputs, the newest stored one: new feedback is being trained in the
+        background (matching/worker.py) and alerts do not wait for it."""
+        with self._lock:
+            if self.learned.model is not None:
+                return True
+            key, model = self.models.latest() if self.models is not None else (None, None)
+            if model is None:
+                return False
+            self.learned.model, self.key = model, key
+            return True
 
     def prepare(self) -> Path:
         """Train on the current inputs and keep the model as an installation artifact (`watcher prepare`)."""
@@ -168,17 +194,18 @@ def model_key(items: Sequence, config_key: str) -> str:
     encoder, the code's model format and scikit-learn's version (a pickle does not cross versions)."""
     import hashlib
     import json
+    from importlib.metadata import version
 
-    import sklearn
-
-    material = json.dumps([MODEL_FORMAT, sklearn.__version__, config_key,
+    # The installed version, read without importing scikit-learn: the service's main process computes this key and
+    # never loads the matcher's libraries (they live in the worker process, matching/worker.py).
+    material = json.dumps([MODEL_FORMAT, version("scikit-learn"), config_key,
                            [(i.id, i.title, i.summary, list(i.case_types)) for i in items]], default=str)
     return hashlib.sha256(material.encode()).hexdigest()
 
 
 def training_items(labeled: Sequence, feedback: Sequence, matched: Callable[[int], set[str]]) -> list:
     """Labeled items plus one item per change with feedback: its matched codes, corrected by the attorneys."""
-    from .learned import LabeledItem
+    from .labels import LabeledItem
 
     by_change: dict[int, tuple[str, str, set[str]]] = {}
     for label in feedback:

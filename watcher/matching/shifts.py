@@ -17,7 +17,7 @@ from datetime import date
 from email.utils import parsedate_to_datetime
 from typing import Sequence
 
-from .learned import LabeledItem
+from .labels import LabeledItem
 
 TIME_CUTOFF = date(2022, 1, 1)
 FEEDBACK = "feedback"  # attorneys' corrections are no source kind of their own

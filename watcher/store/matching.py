@@ -55,6 +55,17 @@ class TrainedModels:
         row = self._db.execute("SELECT model FROM trained_models WHERE key = ?", [key]).fetchone()
         return pickle.loads(row[0]) if row else None
 
+    def has(self, key: str) -> bool:
+        return self._db.execute("SELECT 1 FROM trained_models WHERE key = ?", [key]).fetchone() is not None
+
+    def latest(self):
+        """The newest stored model and its key, or (None, None): what the service matches with while a model for
+        new feedback is being trained."""
+        import pickle
+
+        row = self._db.execute("SELECT key, model FROM trained_models ORDER BY created_at DESC LIMIT 1").fetchone()
+        return (row[0], pickle.loads(row[1])) if row else (None, None)
+
     def put(self, key: str, model, now: str) -> None:
         import pickle
 
@@ -86,6 +97,10 @@ class Feedback:
             "INSERT INTO feedback (change_id, case_type, relevant, at, by_user) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (change_id, case_type) DO UPDATE SET relevant = excluded.relevant, at = excluded.at, "
             "by_user = excluded.by_user", [change_id, case_type, int(relevant), to_text(now), by_user])
+
+    def mark(self) -> tuple:
+        """Changes whenever a judgement is recorded or revised: the service recomputes its model key only then."""
+        return tuple(self._db.execute("SELECT count(*), max(id), max(at) FROM feedback").fetchone())
 
     def labels(self) -> list[FeedbackLabel]:
         return [FeedbackLabel(r["change_id"], r["title"], r["summary"], r["case_type"], bool(r["relevant"]))
