@@ -99,7 +99,7 @@ tags = ["attorneys"]
         shutil_copy(directory)
         sources = [("alerts", "rss", "/alerts", 'category = "alert"\n'),
                    ("stakeholder", "rss", "/stakeholder", 'category = "stakeholder_message"\n'),
-                   ("federal-register", "federal_register", "/fr", ""),
+                   ("federal-register", "federal_register", "/fr", "public_inspection = true\n"),
                    ("visa-bulletin", "visa_bulletin", "/vb", ""),
                    ("scotus", "scotus", "/opinions/slipopinion/22", "")]
         (directory / "sources.toml").write_text("".join(
@@ -134,17 +134,25 @@ def shutil_copy(directory) -> None:
     shutil.copy(REPO / "config" / "case_types.toml", directory / "case_types.toml")
 
 
+def subject(mail: EmailMessage) -> str:
+    from email.header import decode_header, make_header
+    return str(make_header(decode_header(mail["Subject"])))
+
+
 def body(mail: EmailMessage) -> str:
     part = next(p for p in mail.walk() if p.get_content_type() in ("text/html", "text/plain"))
     return part.get_payload(decode=True).decode()
 
 
-@pytest.fixture
-def desk(tmp_path, ca, server, smtp, webhook, trained_matcher):
+INSPECTION = "/public-inspection-documents/current.json"  # beside /fr, as beside the documents query
+
+
+def open_desk(tmp_path, ca, server, smtp, webhook, trained_matcher, fr: bytes) -> Desk:
     items = uscis_items()
     server.routes["/alerts"] = conditional_feed(rss(items[1:]), '"a1"')
     server.routes["/stakeholder"] = conditional_feed(rss(items[5:], "USCIS Stakeholder Messages"), '"s1"')
-    server.routes["/fr"] = Reply(200, fr_page(H1B_RULE), {"Content-Type": "application/json"})
+    server.routes["/fr"] = Reply(200, fr, {"Content-Type": "application/json"})
+    server.routes[INSPECTION] = Reply(200, fr_page(), {"Content-Type": "application/json"})
     server.routes["/vb"] = Reply(200, (FIXTURES / "visa_bulletin_index.html").read_bytes(), {"Content-Type": "text/html"})
     server.routes[JULY] = Reply(200, (FIXTURES / "visa_bulletin_2024_11.html").read_bytes(), {"Content-Type": "text/html"})
     slip = (FIXTURES / "scotus_slip_opinions.html").read_bytes()
@@ -155,6 +163,12 @@ def desk(tmp_path, ca, server, smtp, webhook, trained_matcher):
     office.app = replace(office.app, context=replace(office.app.context, matcher=matcher))
     office.cycle()  # the baseline: everything stored, nothing sent
     assert office.mails() == [] and office.posts() == []
+    return office
+
+
+@pytest.fixture
+def desk(tmp_path, ca, server, smtp, webhook, trained_matcher):
+    office = open_desk(tmp_path, ca, server, smtp, webhook, trained_matcher, fr_page(H1B_RULE))
     yield office
     office.app.close()
 
@@ -247,3 +261,43 @@ def test_link_only_changes_send_nothing_and_a_date_change_sends_one_update(desk,
     assert "Training task for business updated" in body(last) and "due 2027-02-27, was 2027-02-13" in body(last)
     assert [(t.task.team, t.task.due) for t in desk.app.store.tasks.listing("open") if "H-1B" in t.task.title] == \
         [("business", "2027-02-27")]
+
+
+def test_a_rule_on_public_inspection_alerts_before_it_publishes_and_publication_is_one_update(
+        tmp_path, ca, server, smtp, webhook, trained_matcher):
+    from .conftest import REPO
+    desk = open_desk(tmp_path, ca, server, smtp, webhook, trained_matcher, fr_page())
+    # Friday 08:45 Eastern: the H-1B rule is filed for public inspection, to publish on Monday (the desk page is
+    # typed from the API's documentation; its filing and publication dates are moved to the test clock).
+    page = json.loads((REPO / "tests" / "data" / "federal_register_public_inspection.json").read_text())
+    filed = dict(page["results"][0], filed_at="2026-11-27T08:45:00.000-05:00", publication_date="2026-11-30")
+    server.routes[INSPECTION] = Reply(200, fr_page(filed, *page["results"][1:]), {"Content-Type": "application/json"})
+    desk.cycle()
+    [alert] = [m for m in desk.mails() if "Cap-Subject H-1B" in subject(m)]
+    text = body(alert)
+    assert "Federal Register final rule (on public inspection, publishes 2026-11-30)" in text
+    assert "Publishes: 2026-11-30 (in 3 days)" in text
+    assert "https://public-inspection.federalregister.gov/2021-02665.pdf" not in subject(alert)
+    [post] = [p for p in desk.posts() if "Cap-Subject H-1B" in p]
+    assert "on public inspection, publishes 2026-11-30" in post
+    assert not any("Air Plan Approval" in subject(m) for m in desk.mails())  # another agency: not watched
+
+    # Monday: published, with its citation and abstract; the desk has moved on. One update, never a second alert.
+    desk.clock.advance(days=2, hours=18)
+    published = dict(H1B_RULE, publication_date="2026-11-30", citation="86 FR 8543")
+    server.routes["/fr"] = Reply(200, fr_page(published), {"Content-Type": "application/json"})
+    server.routes[INSPECTION] = Reply(200, fr_page(), {"Content-Type": "application/json"})
+    desk.cycle()
+    mails = [m for m in desk.mails() if "Cap-Subject H-1B" in subject(m)]
+    assert len(mails) == 2 and "UPDATE" in subject(mails[1]) and "UPDATE" not in subject(mails[0])
+    update = body(mails[1])
+    assert "Citation: (none) -&gt; 86 FR 8543" in update or "Citation: (none) -> 86 FR 8543" in update
+    assert "Federal Register final rule, Homeland Security Department" in update  # no longer "on public inspection"
+    assert "This rule delays the effective date" in update
+    assert "(update 2)" in update  # the same change, its second version
+
+    # A desk page that still lists it after publication does not take it back.
+    server.routes[INSPECTION] = Reply(200, fr_page(filed), {"Content-Type": "application/json"})
+    desk.cycle()
+    assert len([m for m in desk.mails() if "Cap-Subject H-1B" in subject(m)]) == 2
+    desk.app.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +127,62 @@ def test_follows_next_page_url(server, http_settings):
 def test_paperwork_detection():
     assert is_paperwork("Agency Information Collection Activities; Extension", "")
     assert not is_paperwork("Employment Authorization Reform", "A final rule under the Immigration and Nationality Act.")
+
+
+INSPECTION_URL = "https://www.federalregister.gov/api/v1/public-inspection-documents/current.json"
+DESK = (Path(__file__).parent / "data" / "federal_register_public_inspection.json").read_bytes()
+
+
+def desk(body: bytes) -> Fetched:
+    return Fetched(url=INSPECTION_URL, status=200, body=body, headers={}, validators=Validators())
+
+
+def test_the_public_inspection_desk_gives_the_watched_agencies_documents_marked_with_their_publication_date():
+    fr = source(public_inspection=True)
+    assert fr.inspection_url() == INSPECTION_URL
+    changes = fr.parse(desk(DESK))
+    # Typed from the page: the EPA rule is another agency's and is left out.
+    assert [(c.item_key, c.kind, c.facts["publishes_on"], c.facts["paperwork"]) for c in changes] == [
+        ("2021-02665", "rule", "2021-02-08", False), ("2026-18736", "notice", "2026-09-14", True)]
+    rule = changes[0]
+    assert rule.title == ("Modification of Registration Requirement for Petitioners Seeking To File Cap-Subject H-1B "
+                          "Petitions; Delay of Effective Date")
+    assert rule.published == datetime(2021, 2, 5, 13, 45, tzinfo=timezone.utc)  # 08:45 Eastern, in UTC
+    assert rule.facts["public_inspection"] is True and rule.facts["citation"] is None
+    assert rule.facts["pdf"] == "https://public-inspection.federalregister.gov/2021-02665.pdf"
+    assert rule.url.startswith("https://www.federalregister.gov/public-inspection/2021-02665/")
+    # Only the watched types: a desk of notices gives nothing to a source that watches rules alone.
+    assert [c.item_key for c in source(types=["RULE"]).parse(desk(DESK))] == ["2021-02665"]
+
+
+@pytest.mark.parametrize("filed, message", [("2021-02-05 08:45", "has no UTC offset"), ("Friday", "not an ISO date")])
+def test_a_desk_document_with_a_bad_filing_time_is_skipped_alone(filed, message, caplog):
+    page = json.loads(DESK)
+    page["results"][0]["filed_at"] = filed
+    changes = source().parse(desk(json.dumps(page).encode()))
+    assert [c.item_key for c in changes] == ["2026-18736"]
+    assert message in caplog.text
+
+
+def test_public_inspection_is_fetched_after_the_documents_when_asked(server, http_settings):
+    from watcher.http import HttpClient
+
+    server.routes["/api/v1/public-inspection-documents/current.json"] = Reply(200, DESK)
+    first = Fetched(url=server.url("/api/v1/documents.json"), status=200, body=RECORDED, headers={},
+                    validators=Validators())
+    on = FederalRegisterSource(SourceConfig(id="fr", kind="federal_register", url=server.url("/api/v1/documents.json"),
+                                            schedule=Schedule(), options={"public_inspection": True, "max_pages": 1}))
+    pages = on.follow(HttpClient(http_settings), first)
+    assert [p.url for p in pages] == [first.url, server.url("/api/v1/public-inspection-documents/current.json")]
+    # The same number published and on the desk: the published one counts (first in the cycle).
+    [published] = [c for c in on.collect(pages) if c.item_key == "2026-18736"]
+    assert "public_inspection" not in published.facts
+    assert len(source(max_pages=1).follow(HttpClient(http_settings), first)) == 1  # off by default
+    with pytest.raises(ConfigError, match="public_inspection: must be true or false"):
+        source(public_inspection="yes")
+
+
+def test_a_published_document_is_never_taken_back_to_public_inspection():
+    changes = source().parse(desk(DESK))
+    stored = {"2021-02665": {"citation": "86 FR 8543"}, "2026-18736": {"public_inspection": True}}
+    assert [c.item_key for c in source().relate(changes, stored.get)] == ["2026-18736"]

@@ -135,3 +135,13 @@ def test_a_tps_alert_counts_the_matters_of_the_country_it_names():
     assert designated_countries(Change("u", "k", "alert", "TPS for South Sudan", "", URL)) == {"SOUTH SUDAN"}
     general = Change("uscis", "k", "alert", "TPS re-registration reminders", "", URL)
     assert scope_to_countries(general, [Match("TPS", 1, "m", "r")], matters, {"TPS": 3})[1] == {"TPS": 3}
+
+
+def test_a_fact_the_stored_version_was_never_read_with_is_not_a_change():
+    # An upgrade that starts reading the citation must not re-alert every stored document; a document that had the
+    # field empty (on public inspection) and now has it (published) is the change a lawyer wants.
+    stored_by_old_parser = {"title": "Rule", "summary": "", "effective_on": None}
+    assert lawyer_changes("rule", stored_by_old_parser, {**stored_by_old_parser, "citation": "86 FR 8543"}) == ()
+    on_inspection = {**stored_by_old_parser, "citation": None}
+    [change] = lawyer_changes("rule", on_inspection, {**on_inspection, "citation": "86 FR 8543"})
+    assert change.line() == "Citation: (none) -> 86 FR 8543"

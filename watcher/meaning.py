@@ -26,12 +26,15 @@ _TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201
 
 # The fields whose change a lawyer acts on, per source kind ("*" for any kind not listed). "title" and "summary" are
 # the item's own; every other name is a fact. The link is never one: where a page lives is not what it says.
+_FR = ("title", "summary", "type", "action", "effective_on", "comments_close_on", "cfr_references", "citation")
 LAWYER_FIELDS: Mapping[str, tuple[str, ...]] = {
     "*": ("title", "summary", "effective_on", "comments_close_on"),
-    "rule": ("title", "summary", "type", "action", "effective_on", "comments_close_on", "cfr_references"),
-    "proposed_rule": ("title", "summary", "type", "action", "effective_on", "comments_close_on", "cfr_references"),
-    "notice": ("title", "summary", "type", "action", "effective_on", "comments_close_on", "cfr_references"),
-    "document": ("title", "summary", "type", "action", "effective_on", "comments_close_on"),
+    # A Federal Register document's citation arrives when it publishes: the update after public inspection.
+    "rule": _FR,
+    "proposed_rule": _FR,
+    "notice": _FR,
+    "presidential_document": _FR,
+    "document": ("title", "summary", "type", "action", "effective_on", "comments_close_on", "citation"),
     "visa_bulletin": ("cells",),
     "precedent": ("title", "summary", "citation"),
     "court_opinion": ("title", "citation", "docket"),
@@ -99,6 +102,8 @@ def lawyer_changes(kind: str, was: Mapping[str, Any], now: Mapping[str, Any]) ->
     facts in one mapping), in the table's order."""
     changes = []
     for name in LAWYER_FIELDS.get(kind, LAWYER_FIELDS["*"]):
+        if name not in was:
+            continue  # a field the stored version was never read with (an older parser): not news about the item
         before, after = was.get(name), now.get(name)
         if comparable(before) == comparable(after):
             continue

@@ -58,6 +58,8 @@ def describe(kind: str, facts: Mapping) -> tuple[str, str]:
                          if t in action.lower()), _FR_TYPES.get(str(facts.get("type")), "document"))
         agencies = [a for a in facts.get("agencies") or [] if isinstance(a, str)]
         agency = "; ".join(agencies[:2]) or "Federal Register"
+        if facts.get("public_inspection"):
+            return f"Federal Register {doc_type} (on public inspection, publishes {facts.get('publishes_on')})", agency
         return f"Federal Register {doc_type}", agency
     if kind == "precedent":
         body = _BODIES.get(str(facts.get("body")), "Board of Immigration Appeals")
@@ -88,7 +90,7 @@ def key_dates(facts: Mapping, today: date | None) -> list[KeyDate]:
     """Effective date, comment deadline and filing window close, with the days left when today is known."""
     out = []
     for key, label in (("effective_on", "Effective"), ("comments_close_on", "Comments close"),
-                       ("filing_closes_on", "Filing window closes")):
+                       ("filing_closes_on", "Filing window closes"), ("publishes_on", "Publishes")):
         value = facts.get(key)
         if not isinstance(value, str) or not value:
             continue

@@ -1,10 +1,17 @@
 """`federal_register`: the Federal Register documents.json API.
 
 Options: `agencies` (slugs), `types` (filter codes RULE, PRORULE, NOTICE, PRESDOCU: note they differ from the
-`type` strings returned, "Rule", "Proposed Rule", ...), `lookback_days`, `max_pages`. The API sends no
-validators, so every poll is a 200; identity is the document number and unchanged documents create nothing.
+`type` strings returned, "Rule", "Proposed Rule", ...), `lookback_days`, `max_pages`, `public_inspection`. The API
+sends no validators, so every poll is a 200; identity is the document number and unchanged documents create nothing.
 Most USCIS documents are paperwork (information collection) notices; they are marked so matching and alerts
 can treat them as low-signal.
+
+Public inspection (`public_inspection = true`): every document is filed for public inspection at least the business
+day before it publishes. The desk's current documents (public-inspection-documents/current.json, documented format;
+no recorded response was found, so the test page is typed from the API documentation) of the watched agencies and
+types become changes under the same document number, marked "on public inspection, publishes YYYY-MM-DD". When the
+document publishes, the documents query brings it back under that number: an update with its citation and abstract,
+never a second new item.
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ from ..models import Change, Fetched, Validators
 from .base import MAX_ITEMS, MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item
 
 FIELDS = ["document_number", "type", "title", "abstract", "action", "publication_date", "effective_on",
-          "comments_close_on", "cfr_references", "agencies", "html_url", "dates"]
+          "comments_close_on", "cfr_references", "agencies", "html_url", "dates", "citation"]
+TYPE_NAMES = {"RULE": "Rule", "PRORULE": "Proposed Rule", "NOTICE": "Notice", "PRESDOCU": "Presidential Document"}
+INSPECTION_PATH = "public-inspection-documents/current.json"
 TYPE_CODES = {"RULE", "PRORULE", "NOTICE", "PRESDOCU"}
 KINDS = {"Rule": "rule", "Proposed Rule": "proposed_rule", "Notice": "notice",
          "Presidential Document": "presidential_document"}
@@ -98,15 +107,56 @@ def parse_document(doc: Any, index: int, source_id: str) -> Change:
         "document_number": number, "type": doc_type, "action": _field(doc, "action", str, index, required=False),
         "effective_on": _date(doc, "effective_on", index), "comments_close_on": _date(doc, "comments_close_on", index),
         "cfr_references": cfr_references(doc, index), "agencies": agency_names(doc, index),
-        "paperwork": is_paperwork(title, abstract),
+        "paperwork": is_paperwork(title, abstract), "citation": _field(doc, "citation", str, index, required=False),
     }
     return Change(source_id=source_id, item_key=number, kind=KINDS.get(doc_type, "document"),
                   title=clean_text(title, MAX_TITLE), summary=clean_text(abstract, MAX_SUMMARY), url=url,
                   published=datetime.fromisoformat(published).replace(tzinfo=timezone.utc), facts=facts)
 
 
+def _filed_at(doc: dict, index: int) -> datetime:
+    value = _field(doc, "filed_at", str, index)
+    try:
+        filed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ParseError(f"results[{index}].filed_at: '{value[:40]}' is not an ISO date and time") from None
+    if filed.tzinfo is None:
+        raise ParseError(f"results[{index}].filed_at: '{value[:40]}' has no UTC offset")
+    return filed.astimezone(timezone.utc)
+
+
+def parse_inspection(doc: Any, index: int, source_id: str) -> Change:
+    """A document on the public inspection desk: what it is, who filed it, when it publishes. It has no abstract
+    yet; the published version brings one, with its citation."""
+    if not isinstance(doc, dict):
+        raise ParseError(f"results[{index}]: expected an object")
+    number = _field(doc, "document_number", str, index)
+    title = _field(doc, "title", str, index, required=False) or _field(doc, "toc_doc", str, index, required=False) \
+        or ""
+    if not title.strip():
+        raise ParseError(f"results[{index}]: no title")
+    doc_type = _field(doc, "type", str, index)
+    publishes = _date(doc, "publication_date", index, required=True)
+    note = _field(doc, "editorial_note", str, index, required=False) or ""
+    facts = {
+        "document_number": number, "type": doc_type, "action": None, "effective_on": None, "comments_close_on": None,
+        "cfr_references": [], "agencies": agency_names(doc, index), "paperwork": is_paperwork(title, ""),
+        "citation": None, "public_inspection": True, "publishes_on": publishes,
+        "filed_at": _filed_at(doc, index).isoformat(), "filing_type": doc.get("filing_type") or "",
+        "pdf": _field(doc, "pdf_url", str, index, required=False),
+    }
+    return Change(source_id=source_id, item_key=number, kind=KINDS.get(doc_type, "document"),
+                  title=clean_text(title, MAX_TITLE), summary=clean_text(note, MAX_SUMMARY),
+                  url=_field(doc, "html_url", str, index), published=_filed_at(doc, index), facts=facts)
+
+
+def agency_slugs(doc: Any) -> set[str]:
+    agencies = doc.get("agencies") if isinstance(doc, dict) else None
+    return {a.get("slug") for a in agencies or [] if isinstance(a, dict) and isinstance(a.get("slug"), str)}
+
+
 class FederalRegisterSource(Source, kind="federal_register"):
-    options = ("agencies", "types", "lookback_days", "max_pages", "per_page")
+    options = ("agencies", "types", "lookback_days", "max_pages", "per_page", "public_inspection")
 
     def __init__(self, config):
         super().__init__(config)
@@ -119,6 +169,14 @@ class FederalRegisterSource(Source, kind="federal_register"):
         if not agencies or not all(isinstance(a, str) and a for a in agencies):
             raise ConfigError(f"sources.toml: source '{config.id}'.agencies: must be a non-empty list of slugs")
         self.agencies = list(agencies)
+        self.inspection = config.options.get("public_inspection", False)
+        if not isinstance(self.inspection, bool):
+            raise ConfigError(f"sources.toml: source '{config.id}'.public_inspection: must be true or false")
+        self.type_names = {TYPE_NAMES[t] for t in types}
+
+    def inspection_url(self) -> str:
+        """The desk's current documents, beside the documents query: .../api/v1/public-inspection-documents/..."""
+        return self.config.url.rsplit("/", 1)[0] + "/" + INSPECTION_PATH
 
     def query_url(self, today: date) -> str:
         opts = self.config.options
@@ -143,7 +201,18 @@ class FederalRegisterSource(Source, kind="federal_register"):
             if not isinstance(next_url, str):
                 raise ParseError(f"{pages[-1].url}: next_page_url is not a string")
             pages.append(http.get(next_url, accept="application/json"))
+        if self.inspection:  # after the published documents: where a number is in both, the published one counts
+            pages.append(http.get(self.inspection_url(), accept="application/json"))
         return pages
+
+    def relate(self, changes: list[Change], previous) -> list[Change]:
+        """A document stored as published is never taken back to "on public inspection" (a desk page that still
+        lists the morning's documents)."""
+        def regresses(change: Change) -> bool:
+            before = previous(change.item_key) if change.facts.get("public_inspection") else None
+            return before is not None and not before.get("public_inspection")
+
+        return [c for c in changes if not regresses(c)]
 
     def parse(self, fetched: Fetched) -> list[Change]:
         data = load_json(fetched.body, fetched.url)
@@ -157,4 +226,10 @@ class FederalRegisterSource(Source, kind="federal_register"):
             raise ParseError(f"{fetched.url}: count is {count} but results are empty", broken=True)
         if len(results) > MAX_ITEMS:
             raise ParseError(f"{fetched.url}: {len(results)} results, more than the {MAX_ITEMS} sanity limit")
+        if fetched.url.endswith(INSPECTION_PATH):
+            # The whole desk, every agency: only the watched agencies' documents of the watched types.
+            watched = [(i, doc) for i, doc in enumerate(results) if agency_slugs(doc) & set(self.agencies)
+                       and isinstance(doc, dict) and doc.get("type") in self.type_names]
+            return each_item(watched, lambda pair, _: parse_inspection(pair[1], pair[0], self.config.id),
+                             "public inspection documents")
         return each_item(results, lambda doc, i: parse_document(doc, i, self.config.id), "Federal Register documents")
