@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import cycle, hostile, matching, operations, web
+from . import cycle, hostile, leadtime, matching, operations, web
 
 
 def main() -> None:
@@ -10,6 +10,7 @@ def main() -> None:
     rows += cycle.measure()
     rows += matching.measure()
     rows += operations.measure()
+    rows += leadtime.measure()
     rows += hostile.measure()
     rows += web.measure()
     width = max(len(name) for name, _ in rows)

@@ -71,28 +71,31 @@ def _config(tmp: Path, server: Loopback, ca_path: Path) -> Path:
             server.routes[f"{path}/{term_of(date.today()) % 100:02d}"] = handler
         sources = sources.replace(f'url = "{source.url}"', f'url = "{server.url(path)}"')
     server.routes[JULY] = conditional_feed((FIXTURES / "visa_bulletin_2026_07.html").read_bytes(), '"vb-1"')
+    # The Federal Register's public inspection desk, beside its documents query (no validators either).
+    server.routes["/public-inspection-documents/current.json"] = conditional_feed(
+        (DATA / "federal_register_public_inspection.json").read_bytes(), '"pi-1"')
     (directory / "sources.toml").write_text(sources)
     return directory
 
 
 @contextmanager
-def loopback_sources(prefix: str) -> Iterator[tuple[Path, Path]]:
+def loopback_sources(prefix: str) -> Iterator[tuple[Path, Path, Loopback]]:
     """A temporary config directory whose every source is served by a loopback HTTPS server; yields
-    (tmp dir, config dir) and tears both down."""
+    (tmp dir, config dir, server) and tears them down."""
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     authority = trustme.CA()
     ca_path = tmp / "ca.pem"
     authority.cert_pem.write_to_path(str(ca_path))
     server = Loopback(tls_context(authority))
     try:
-        yield tmp, _config(tmp, server, ca_path)
+        yield tmp, _config(tmp, server, ca_path), server
     finally:
         server.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def measure() -> list[tuple[str, str]]:
-    with loopback_sources("watcher-bench-") as (tmp, directory):
+    with loopback_sources("watcher-bench-") as (tmp, directory, _):
         cfg = app_module.load_config(directory, tmp / "bench.db")
         app = app_module.build_app(cfg, kinds=load_kinds(), environ={})
         sources = [s for s in app.sources if not s.config.fallback_for]  # the HTML fallback stays on standby
@@ -100,10 +103,14 @@ def measure() -> list[tuple[str, str]]:
             run = run_source(app.context, source, force=True)
             assert run.outcome == "baseline", run
         writes, wall, cpu, received, outcomes = app.store.total_writes, time.perf_counter(), time.process_time(), 0, {}
+        per_304 = []  # (CPU seconds, body bytes) of each run answered 304
         for _ in range(ROUNDS):
             for source in sources:
+                before = time.process_time()
                 run = run_source(app.context, source, force=True)
                 assert run.outcome in ("not_modified", "ok") and not run.new and not run.messages, run
+                if run.outcome == "not_modified":
+                    per_304.append((time.process_time() - before, run.bytes_received))
                 outcomes[run.outcome] = outcomes.get(run.outcome, 0) + 1
                 received += run.bytes_received
             app.dispatcher.run()
@@ -117,6 +124,9 @@ def measure() -> list[tuple[str, str]]:
             ("  answers per cycle", ", ".join(f"{k} {v // ROUNDS}" for k, v in sorted(outcomes.items()))
              + " (the two APIs send no validators)"),
             ("  body bytes received per cycle", f"{received / ROUNDS:.0f}"),
+            ("  one source answered 304: CPU mean / max, body bytes",
+             f"{1000 * sum(c for c, _ in per_304) / len(per_304):.1f} / {1000 * max(c for c, _ in per_304):.1f} ms, "
+             f"{sum(b for _, b in per_304)}"),
             ("  database rows written per cycle", f"{writes:.0f} ({writes / n:.1f} per source: state + run)"),
             ("process peak RSS so far", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"),
         ]
