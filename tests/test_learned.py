@@ -393,3 +393,24 @@ def test_an_installation_artifact_makes_a_first_start_ready_without_training(cac
                               artifacts=tmp_path / "models")
     assert edited.train() is not model  # another configuration: trained, not read from the artifact
     empty.close()
+
+
+def test_the_newest_stored_model_stands_in_only_for_the_same_case_types():
+    # While new feedback trains in the background the worker matches with the newest stored model, but never with
+    # one trained for another set of case types (the firm edited case_types.toml): that one is trained anew.
+    from types import SimpleNamespace
+
+    class Stored:
+        def __init__(self, model):
+            self.model = model
+
+        def latest(self):
+            return "older-key", self.model
+
+    same = SimpleNamespace(codes=[c.code for c in CASE_TYPES])
+    learned = LearnedMatcher(Encoder(), SignalExtractor(CASE_TYPES))
+    matcher = EmbeddingMatcher(learned, lambda: [], CASE_TYPES, models=Stored(same))
+    assert matcher.use_latest() and learned.model is same and matcher.key == "older-key"
+    other = LearnedMatcher(Encoder(), SignalExtractor(CASE_TYPES))
+    edited = EmbeddingMatcher(other, lambda: [], CASE_TYPES, models=Stored(SimpleNamespace(codes=["H-1B", "TPS"])))
+    assert not edited.use_latest() and other.model is None

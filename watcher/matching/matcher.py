@@ -128,8 +128,8 @@ class EmbeddingMatcher:
             if self.learned.model is not None:
                 return True
             key, model = self.models.latest() if self.models is not None else (None, None)
-            if model is None:
-                return False
+            if model is None or list(model.codes) != [c.code for c in self.case_types]:
+                return False  # none, or one trained for other case types (the config was edited): train anew
             self.learned.model, self.key = model, key
             return True
 
