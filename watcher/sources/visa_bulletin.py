@@ -32,7 +32,12 @@ CHARTS = {
     ("FINAL ACTION DATES", "EMPLOYMENT-BASED"): "employment_final_action",
     ("DATES FOR FILING", "EMPLOYMENT-BASED"): "employment_dates_for_filing",
 }
-_HEADING = re.compile(r"^(FINAL ACTION DATES|DATES FOR FILING)\b.{0,30}?\b(FAMILY-SPONSORED|EMPLOYMENT-BASED)\b")
+# A chart's heading by its meaning: which dates, which preference system. Spellings seen from 2016 on: "A. FINAL
+# ACTION DATES FOR FAMILY-SPONSORED PREFERENCE CASES", "APPLICATION FINAL ACTION DATES FOR ..." (May-Aug 2016),
+# "DATES FOR FILING OF EMPLOYMENT-BASED VISA APPLICATIONS"; hyphens may be soft, non-breaking or line breaks.
+_HEADING = re.compile(r"^(?:APPLICATION )?(FINAL ACTION DATES|DATES FOR FILING)\b.{0,40}?\b"
+                      r"(FAMILY ?- ?SPONSORED|FAMILY SPONSORED|EMPLOYMENT ?- ?BASED|EMPLOYMENT BASED)\b")
+_HYPHENS = str.maketrans({"\u00ad": None, "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u00a0": " "})
 _TITLE = re.compile(r"Visa Bulletin for (January|February|March|April|May|June|July|August|September|October|"
                     r"November|December) (\d{4})", re.IGNORECASE)
 _CELL_DATE = re.compile(r"^(\d{2})([A-Z]{3})(\d{2})$")
@@ -44,7 +49,12 @@ _CATEGORIES = [
     (re.compile(r"^F(1|2A|2B|3|4)$"), None),
     (re.compile(r"^1st"), "EB1"), (re.compile(r"^2nd"), "EB2"), (re.compile(r"^3rd"), "EB3"),
     (re.compile(r"^other workers", re.I), "EB3-OTHER"), (re.compile(r"^4th"), "EB4"),
-    (re.compile(r"religious", re.I), "EB4-RELIGIOUS"), (re.compile(r"^5th unreserved", re.I), "EB5-UNRESERVED"),
+    # Before the EB-5 Reform and Integrity Act took full effect (bulletins to mid-2022), regional-center investors
+    # (I5, R5) had a row of their own, "5th Regional Center (I5 and R5)" and then "5th Unreserved (I5 and R5)";
+    # direct investors (C5, T5) file in what is now the unreserved category.
+    (re.compile(r"religious", re.I), "EB4-RELIGIOUS"),
+    (re.compile(r"^5th (regional center|pilot)|\(I5 and R5\)", re.I), "EB5-REGIONAL-CENTER"),
+    (re.compile(r"^5th unreserved|^5th non-?regional|\(C5 and T5\)", re.I), "EB5-UNRESERVED"),
     (re.compile(r"rural", re.I), "EB5-RURAL"), (re.compile(r"high unemployment", re.I), "EB5-HIGH-UNEMPLOYMENT"),
     (re.compile(r"infrastructure", re.I), "EB5-INFRASTRUCTURE"),
 ]
@@ -110,6 +120,20 @@ def bulletin_month(soup: BeautifulSoup) -> tuple[str, str]:
     raise ParseError("no 'Visa Bulletin for <Month> <Year>' title on the page", broken=True)
 
 
+def heading_chart(text: str) -> str | None:
+    """The chart a heading names, or None. Headings are capitals; a sentence of prose never matches."""
+    text = re.sub(r"\s+", " ", text.translate(_HYPHENS)).strip()
+    text = re.sub(r"^[A-Z][.)]\s*", "", text)  # the "A." / "B." that numbers the chart
+    if not text.isupper() or len(text) > 160:
+        return None
+    match = _HEADING.match(text)
+    if not match:
+        return None
+    dates = "FINAL ACTION DATES" if match.group(1).startswith("FINAL") else "DATES FOR FILING"
+    system = "FAMILY-SPONSORED" if match.group(2).startswith("FAMILY") else "EMPLOYMENT-BASED"
+    return CHARTS[(dates, system)]
+
+
 def find_charts(soup: BeautifulSoup) -> dict[str, Tag]:
     """Each chart is the first real table (2+ rows, 2+ columns) after its heading.
 
@@ -127,10 +151,9 @@ def find_charts(soup: BeautifulSoup) -> dict[str, Tag]:
             continue
         if not isinstance(node, NavigableString) or isinstance(node, Comment):
             continue
-        text = re.sub(r"\s+", " ", str(node).replace("\xa0", " ")).strip()
-        match = _HEADING.match(text) if text.isupper() else None
-        if match and CHARTS[(match.group(1), match.group(2))] not in charts:
-            waiting.append(CHARTS[(match.group(1), match.group(2))])
+        name = heading_chart(str(node))
+        if name and name not in charts:
+            waiting.append(name)
     missing = [name for name in CHARTS.values() if name not in charts]
     if missing:
         raise ParseError(f"chart heading not found for: {', '.join(missing)}", broken=True)
@@ -149,13 +172,17 @@ def parse_chart(name: str, table: Tag) -> list[Cell]:
     if ("FAMILY" if family else "EMPLOYMENT") not in header[0].upper():
         raise ParseError(f"{name}: table under the heading starts with '{header[0]}'", broken=True)
     areas = [area_code(h) for h in header[1:]]
-    cells = []
+    cells, seen = [], set()
     for row in body:
         if not any(row):
             continue
         if len(row) != len(header):
             raise ParseError(f"{name}: row '{row[0]}' has {len(row)} cells, header has {len(header)}")
         category = category_code(row[0])
+        if category in seen:  # two labels read as one category: the first row is kept, never a mixed chart
+            log.warning("%s: row '%s' repeats category %s; kept the first", name, row[0], category)
+            continue
+        seen.add(category)
         for area, raw in zip(areas, row[1:]):
             cells.append(Cell(name, category, area, raw.strip(), cell_value(raw, f"{name} {category} {area}")))
     if not cells:
