@@ -205,6 +205,16 @@ class FederalRegisterSource(Source, kind="federal_register"):
             pages.append(http.get(self.inspection_url(), accept="application/json"))
         return pages
 
+    def collect(self, documents, **budget) -> list[Change]:
+        """A document published this morning may still be listed on the desk: the published version is the one
+        kept (an expected overlap, not a repeated key)."""
+        desk = [d for d in documents if d.url.endswith(INSPECTION_PATH)]
+        changes = super().collect([d for d in documents if d not in desk], **budget)
+        if not desk:
+            return changes
+        published = {c.item_key for c in changes}
+        return changes + [c for c in super().collect(desk, **budget) if c.item_key not in published]
+
     def relate(self, changes: list[Change], previous) -> list[Change]:
         """A document stored as published is never taken back to "on public inspection" (a desk page that still
         lists the morning's documents)."""
