@@ -50,6 +50,7 @@ def _body(kind: str) -> bytes:
         "uscis_newsroom": lambda: (FIXTURES / "uscis_newsroom_all_news_fragment.html").read_bytes(),
         "uscis_policy_manual": lambda: (DATA / "uscis_policy_manual_updates_trimmed.html").read_bytes(),
         "courtlistener": lambda: json.dumps({"count": 0, "next": None, "results": []}).encode(),
+        "uscis_chart_choice": lambda: (DATA / "uscis_chart_choice_quoted.html").read_bytes(),
     }
     return pages[kind]()
 
@@ -98,7 +99,7 @@ def measure() -> list[tuple[str, str]]:
     with loopback_sources("watcher-bench-") as (tmp, directory, _):
         cfg = app_module.load_config(directory, tmp / "bench.db")
         app = app_module.build_app(cfg, kinds=load_kinds(), environ={})
-        sources = [s for s in app.sources if not s.config.fallback_for]  # the HTML fallback stays on standby
+        sources = [s for s in app.sources if s.config.enabled and not s.config.fallback_for]  # the HTML fallback stays on standby
         for source in sources:  # priming: baselines, unconditional
             run = run_source(app.context, source, force=True)
             assert run.outcome == "baseline", run

@@ -126,7 +126,7 @@ def measure() -> list[tuple[str, str]]:
                                                         "&to=attorneys@firm.example"})
         matcher = app.context.matcher
         matcher.clock = lambda: (clock["now"] - START).total_seconds()  # idle release on the simulated clock
-        sources = [s for s in app.sources if not s.config.fallback_for]
+        sources = [s for s in app.sources if s.config.enabled and not s.config.fallback_for]
         by_id = {s.config.id: s for s in sources}
 
         def publish(now: datetime) -> None:

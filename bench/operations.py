@@ -96,7 +96,7 @@ def measure() -> list[tuple[str, str]]:
                                    isolate_matcher=True)
         ready = time.perf_counter() - started
         ready_rss = rss_mib()
-        sources = [s for s in app.sources if not s.config.fallback_for]
+        sources = [s for s in app.sources if s.config.enabled and not s.config.fallback_for]
         run_source(app.context, sources[0], force=True)
         first_cycle = time.perf_counter() - started
         for source in sources[1:]:

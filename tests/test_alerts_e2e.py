@@ -28,7 +28,7 @@ from watcher.sources.base import load_kinds
 
 from .clock import Clock
 from .conftest import SHARED, WATCHER_TOML, Reply
-from .feeds import rss, uscis_items
+from .feeds import DATA, rss, uscis_items
 from .loopback import conditional_feed
 
 FIXTURES = SHARED / "fixtures"
@@ -100,6 +100,7 @@ tags = ["attorneys"]
         sources = [("alerts", "rss", "/alerts", 'category = "alert"\n'),
                    ("stakeholder", "rss", "/stakeholder", 'category = "stakeholder_message"\n'),
                    ("federal-register", "federal_register", "/fr", "public_inspection = true\n"),
+                   ("chart-choice", "uscis_chart_choice", "/charts", ""),
                    ("visa-bulletin", "visa_bulletin", "/vb", ""),
                    ("scotus", "scotus", "/opinions/slipopinion/22", "")]
         (directory / "sources.toml").write_text("".join(
@@ -154,6 +155,8 @@ def open_desk(tmp_path, ca, server, smtp, webhook, trained_matcher, fr: bytes) -
     server.routes["/fr"] = Reply(200, fr, {"Content-Type": "application/json"})
     server.routes[INSPECTION] = Reply(200, fr_page(), {"Content-Type": "application/json"})
     server.routes["/vb"] = Reply(200, (FIXTURES / "visa_bulletin_index.html").read_bytes(), {"Content-Type": "text/html"})
+    server.routes["/charts"] = Reply(200, (DATA / "uscis_chart_choice_quoted.html").read_bytes(),
+                                     {"Content-Type": "text/html"})
     server.routes[JULY] = Reply(200, (FIXTURES / "visa_bulletin_2024_11.html").read_bytes(), {"Content-Type": "text/html"})
     slip = (FIXTURES / "scotus_slip_opinions.html").read_bytes()
     server.routes["/opinions/slipopinion/22"] = Reply(200, without_row(slip, b"21-1436"), {"Content-Type": "text/html"})
@@ -198,6 +201,8 @@ def test_what_reaches_the_attorneys(desk, server):
     [bulletin] = [m for m in desk.mails() if "Visa Bulletin for July 2026" in m["Subject"]]
     text = body(bulletin)
     assert "compared with the 2024-11 bulletin" in text
+    # USCIS's chart choice for July 2026, stored before the bulletin came: which chart adjustment applicants use.
+    assert "Adjustment of status this month (USCIS): family-sponsored categories use the Dates for Filing chart." in text
     assert "M-1001 EB-2 India PD 2011-01-01: category unavailable from 2026-07 (was 2012-07-15)" in text   # EB2, India
     assert "M-1002 EB-3 India PD 2013-05-01: current since 2026-07 (cut-off 2014-01-01, was 2012-11-01)" in text  # 3rd, IND
     assert "M-1003 EB-2 all chargeability PD 2024-01-01: current since 2026-07 (cut-off C (current), was 2023-03-15)" in text

@@ -36,6 +36,7 @@ LAWYER_FIELDS: Mapping[str, tuple[str, ...]] = {
     "presidential_document": _FR,
     "document": ("title", "summary", "type", "action", "effective_on", "comments_close_on", "citation"),
     "visa_bulletin": ("cells",),
+    "chart_choice": ("family", "employment"),
     "precedent": ("title", "summary", "citation"),
     "court_opinion": ("title", "citation", "docket"),
     "policy_alert": ("title", "summary", "affected_sections"),
@@ -43,7 +44,8 @@ LAWYER_FIELDS: Mapping[str, tuple[str, ...]] = {
 }
 LABELS = {"title": "Title", "summary": "Summary", "effective_on": "Effective", "comments_close_on": "Comments close",
           "type": "Document type", "action": "Action", "cfr_references": "CFR parts", "citation": "Citation",
-          "docket": "Docket", "affected_sections": "Policy Manual sections", "cells": "Cut-off dates"}
+          "docket": "Docket", "affected_sections": "Policy Manual sections", "cells": "Cut-off dates",
+          "family": "Family-sponsored chart", "employment": "Employment-based chart"}
 
 
 @dataclass(frozen=True)

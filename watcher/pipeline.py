@@ -211,7 +211,8 @@ def _match_and_compose(ctx: Context, source_id: str, decisions: Sequence[Decisio
         ref = message_ref(source_id, change.item_key, decision.version)
         teams = {m.team for m in matters} | {"all"}
         existing = ctx.store.tasks.open_dues([task_key(change, team) for team in sorted(teams)])
-        moved = bulletin_impact(change, matters) if change.kind == "visa_bulletin" else None
+        moved = bulletin_impact(change, matters, ctx.store.changes.facts_of_kind("chart_choice", change.item_key)) \
+            if change.kind == "visa_bulletin" else None
         new_tasks = compose_tasks(decision, found, level, matters, now, ctx.due_days, ref, existing,
                                   moved.became_current + moved.fell_behind if moved else ())
         tasks += new_tasks

@@ -14,6 +14,8 @@ _SECTION = re.compile(r"^(\d{1,2})\s+USCIS-PM\s+([A-Z])\b")
 
 def bulletin_matches(change: Change) -> list[Match]:
     """A bulletin concerns the case types whose categories moved (all of them on a first bulletin)."""
+    if change.kind == "chart_choice":  # which chart governs an I-485 filing this month: the adjustment team's news
+        return [Match("I-485", 1.0, "bulletin", "USCIS names the Visa Bulletin chart adjustment applicants use")]
     if change.kind != "visa_bulletin":
         return []
     rows = change.facts.get("movement") or change.facts.get("cells") or []

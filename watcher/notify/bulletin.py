@@ -8,7 +8,7 @@ were normalized at import (caseload.py), so `EB-2`, `EB2` and `2nd` all meet the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ..models import Change, Matter
 
@@ -47,6 +47,16 @@ class BulletinImpact:
     moves: tuple[MatterMove, ...]
     compared_with: str | None  # the previous bulletin's month, YYYY-MM
     named: bool = True         # False: a target that gets counts, not matter references
+    # Which chart USCIS says adjustment applicants use this month, per preference system (uscis_chart_choice):
+    # (("family", "Dates for Filing"), ("employment", "Final Action Dates")); empty when not known yet.
+    adjustment: tuple[tuple[str, str], ...] = ()
+
+    def adjustment_line(self) -> str | None:
+        if not self.adjustment:
+            return None
+        said = "; ".join(f"{'family-sponsored' if system == 'family' else 'employment-based'} categories use the "
+                         f"{chart} chart" for system, chart in self.adjustment)
+        return f"Adjustment of status this month (USCIS): {said}."
 
     @property
     def became_current(self) -> tuple[str, ...]:
@@ -75,8 +85,9 @@ def _is_current(priority_date: str, cutoff: str) -> bool:
     return cutoff == "CURRENT" or (cutoff != "UNAVAILABLE" and priority_date < cutoff)
 
 
-def bulletin_impact(change: Change, matters: Sequence[Matter]) -> BulletinImpact:
-    """Against the Final Action Dates charts, each matter whose standing moved, named by its reference."""
+def bulletin_impact(change: Change, matters: Sequence[Matter], charts: Mapping | None = None) -> BulletinImpact:
+    """Against the Final Action Dates charts, each matter whose standing moved, named by its reference; `charts`:
+    the facts of USCIS's chart choice for the bulletin's month, when stored."""
     moved = {(r["chart"], r["category"], r["area"]): r for r in change.facts.get("movement") or []}
     month = str(change.facts.get("month") or change.item_key)
     moves = []
@@ -95,5 +106,7 @@ def bulletin_impact(change: Change, matters: Sequence[Matter]) -> BulletinImpact
                                                    else "retrogressed")
         moves.append(MatterMove(matter.ref, matter.team, matter.category, area, matter.priority_date, movement,
                                 row["to"], row["from"], month))
+    chosen = charts if charts and charts.get("month") == month else {}
+    adjustment = tuple((system, chosen[system]) for system in ("family", "employment") if chosen.get(system))
     return BulletinImpact(tuple(sorted(moves, key=lambda m: (m.team, m.movement != "became_current", m.ref))),
-                          change.facts.get("previous_month"))
+                          change.facts.get("previous_month"), adjustment=adjustment)

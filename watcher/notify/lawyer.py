@@ -21,6 +21,7 @@ _KINDS = {
     "policy_alert": ("USCIS Policy Manual policy alert", USCIS),
     "technical_update": ("USCIS Policy Manual technical update", USCIS),
     "visa_bulletin": ("Visa Bulletin", "U.S. Department of State"),
+    "chart_choice": ("USCIS adjustment of status filing charts", USCIS),
 }
 _FR_TYPES = {"Rule": "final rule", "Proposed Rule": "proposed rule", "Notice": "notice",
              "Presidential Document": "presidential document"}

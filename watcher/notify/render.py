@@ -166,13 +166,15 @@ def _detail(change, impact, matter_refs, tasks) -> list[str]:
 
 
 def _impact_lines(impact) -> list[str]:
+    charts = impact.adjustment_line()
+    head = [charts] if charts else []
     compared = f" (compared with the {impact.compared_with} bulletin)" if impact.compared_with else ""
     if not impact.moves:
-        return [f"Open matters the bulletin moved{compared}: none"]
+        return head + [f"Open matters the bulletin moved{compared}: none"]
     if not getattr(impact, "named", True):
-        return [f"Open matters the bulletin moved{compared}: {len(impact.became_current)} became current, "
-                f"{len(impact.fell_behind)} fell behind (matter references go to opted-in team e-mail only)"]
-    lines = [f"Open matters the bulletin moved{compared}:"]
+        return head + [f"Open matters the bulletin moved{compared}: {len(impact.became_current)} became current, "
+                       f"{len(impact.fell_behind)} fell behind (matter references go to opted-in team e-mail only)"]
+    lines = head + [f"Open matters the bulletin moved{compared}:"]
     for team, moves in impact.by_team().items():
         lines += [f"Team {team}:", *[f"- {m.line()}" for m in moves]]
     return lines

@@ -128,6 +128,13 @@ class Changes:
                                "ORDER BY item_key DESC LIMIT 1", [source_id, item_key]).fetchone()
         return json.loads(row[0]) if row else None
 
+    def facts_of_kind(self, kind: str, item_key: str) -> dict | None:
+        """Facts of the newest stored item of `kind` under `item_key`, whichever source stored it (the month's
+        chart choice for a bulletin of that month)."""
+        row = self._db.execute("SELECT facts FROM changes WHERE kind = ? AND item_key = ? ORDER BY updated_at DESC "
+                               "LIMIT 1", [kind, item_key]).fetchone()
+        return json.loads(row[0]) if row else None
+
     def count(self, source_id: str) -> int:
         return self._db.execute("SELECT count(*) FROM changes WHERE source_id = ?", [source_id]).fetchone()[0]
 
