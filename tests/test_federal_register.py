@@ -188,3 +188,49 @@ def test_a_published_document_is_never_taken_back_to_public_inspection():
     changes = source().parse(desk(DESK))
     stored = {"2021-02665": {"citation": "86 FR 8543"}, "2026-18736": {"public_inspection": True}}
     assert [c.item_key for c in source().relate(changes, stored.get)] == ["2026-18736"]
+
+
+# A presidential document as the documents API returns it, typed from the API documentation's field list: the
+# number, title, URL and publication date are 2020-02424's (../shared/corpus), its proclamation number and signing
+# date are the document's own (Proclamation 9984 of January 31, 2020).
+PROCLAMATION = {
+    "document_number": "2020-02424", "type": "Presidential Document", "subtype": "Proclamation",
+    "title": "Suspension of Entry as Immigrants and Nonimmigrants of Persons Who Pose a Risk of Transmitting 2019 "
+             "Novel Coronavirus and Other Appropriate Measures To Address This Risk",
+    "abstract": "No summary provided.", "publication_date": "2020-02-05", "signing_date": "2020-01-31",
+    "proclamation_number": "9984", "executive_order_number": None, "citation": "85 FR 6709",
+    "html_url": "https://www.federalregister.gov/documents/2020/02/05/2020-02424/suspension-of-entry-as-immigrants-"
+                "and-nonimmigrants-of-persons-who-pose-a-risk-of-transmitting-2019",
+    "agencies": [{"name": "Executive Office of the President", "slug": "executive-office-of-the-president"}],
+}
+
+
+def test_presidential_documents_are_asked_for_by_subject_and_say_what_they_are():
+    from watcher.notify.lawyer import describe
+
+    url = source(presidential=True).presidential_url(date(2020, 2, 6))
+    assert "conditions%5Btype%5D%5B%5D=PRESDOCU" in url and "conditions%5Bterm%5D=immigrants" in url
+    assert "conditions%5Bpresidential_document_type%5D%5B%5D=proclamation" in url
+    assert "conditions%5Bagencies%5D" not in url  # signed by the President, filed by no agency
+    [change] = source().parse(fetched(json.dumps({"count": 1, "results": [PROCLAMATION]}).encode()))
+    assert change.kind == "presidential_document" and change.summary == ""  # "No summary provided." is not one
+    assert (change.facts["presidential_document_type"], change.facts["presidential_number"],
+            change.facts["signing_date"], change.facts["citation"]) == ("Proclamation", "9984", "2020-01-31",
+                                                                       "85 FR 6709")
+    assert describe(change.kind, change.facts) == ("Presidential proclamation 9984, signed 2020-01-31",
+                                                   "The President (Federal Register)")
+    with pytest.raises(ConfigError, match="presidential: must be true or false"):
+        source(presidential="yes")
+
+
+def test_the_presidential_query_is_one_more_page_when_asked(server, http_settings):
+    from watcher.http import HttpClient
+
+    server.routes["/api/v1/documents.json"] = Reply(200, json.dumps({"count": 1, "results": [PROCLAMATION]}).encode())
+    first = Fetched(url=server.url("/api/v1/documents.json"), status=200, body=b'{"count": 0}', headers={},
+                    validators=Validators())
+    on = FederalRegisterSource(SourceConfig(id="fr", kind="federal_register", url=server.url("/api/v1/documents.json"),
+                                            schedule=Schedule(), options={"presidential": True, "max_pages": 1}))
+    pages = on.follow(HttpClient(http_settings), first)
+    assert len(pages) == 2 and "PRESDOCU" in pages[1].url
+    assert [c.item_key for c in on.collect(pages)] == ["2020-02424"]

@@ -31,6 +31,7 @@ def change(kind: str, title: str = "Something", **facts) -> Change:
     (change("rule", effective_on="2026-12-15"), H1B, {"H-1B": 99}, Urgency.URGENT),  # capped
     (change("precedent"), H1B, {}, Urgency.ACTION),
     (change("policy_alert"), H1B, {}, Urgency.ACTION),
+    (change("presidential_document"), H1B, {}, Urgency.ACTION),  # a proclamation binds before any rule follows
     (change("court_opinion", "Pugin v. Garland (22-23)", court="scotus"), H1B, {}, Urgency.ACTION),
     (change("court_opinion", "Doe v. Garland (ca9)", court="ca9"), H1B, {}, Urgency.INFO),  # one circuit's
     (change("technical_update"), H1B, {}, Urgency.INFO),

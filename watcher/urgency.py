@@ -2,7 +2,8 @@
 
 URGENT: something a case must act on now (a rule taking effect within 30 days, a bulletin retrogression or
 an unavailable category). ACTION: something to prepare for (a final rule further out, a proposed rule whose
-comment period is open, a precedent decision, a Supreme Court ruling, a policy alert, a termination or
+comment period is open, a precedent decision, a presidential proclamation or order, a Supreme Court ruling, a
+policy alert, a termination or
 injunction in the news). INFO: the rest. Many open matters of an affected case type raise the level by one.
 """
 
@@ -44,8 +45,8 @@ def base_urgency(change: Change, today: date) -> Urgency:
         if moves & {"retrogressed", "became_unavailable"}:
             return Urgency.URGENT
         return Urgency.ACTION if moves else Urgency.INFO
-    if change.kind in ("precedent", "policy_alert"):
-        return Urgency.ACTION
+    if change.kind in ("precedent", "policy_alert", "presidential_document"):
+        return Urgency.ACTION  # a proclamation or order on entry binds the agencies before any rule follows
     if change.kind == "court_opinion" and facts.get("court") == "scotus":
         return Urgency.ACTION  # binds every court and agency, as a precedent binds the immigration courts
     if change.kind == "rule":

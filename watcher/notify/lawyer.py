@@ -53,6 +53,11 @@ class KeyDate:
 
 def describe(kind: str, facts: Mapping) -> tuple[str, str]:
     """(document type, agency): "final rule", "U.S. Citizenship and Immigration Services"."""
+    if facts.get("presidential_document_type") or facts.get("type") == "Presidential Document":
+        kind = str(facts.get("presidential_document_type") or "document").lower()
+        number = f" {facts['presidential_number']}" if facts.get("presidential_number") else ""
+        signed = f", signed {facts['signing_date']}" if facts.get("signing_date") else ""
+        return f"Presidential {kind}{number}{signed}", "The President (Federal Register)"
     if facts.get("document_number"):  # a Federal Register document
         action = str(facts.get("action") or "")
         doc_type = next((t for t in ("interim final rule", "temporary final rule", "direct final rule")

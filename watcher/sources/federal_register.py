@@ -28,7 +28,12 @@ from ..models import Change, Fetched, Validators
 from .base import MAX_ITEMS, MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item
 
 FIELDS = ["document_number", "type", "title", "abstract", "action", "publication_date", "effective_on",
-          "comments_close_on", "cfr_references", "agencies", "html_url", "dates", "citation"]
+          "comments_close_on", "cfr_references", "agencies", "html_url", "dates", "citation",
+          "subtype", "signing_date", "executive_order_number", "proclamation_number"]
+# Presidential documents are signed by the President, not filed by an agency: they are asked for on their own, by
+# subject words, since the agency filter would leave them out. The API's search syntax takes "|" for "or".
+PRESIDENTIAL_TERMS = "immigrants | nonimmigrants | immigration | visa | visas | asylum | refugees | aliens"
+PRESIDENTIAL_TYPES = ["proclamation", "executive_order", "memorandum", "determination", "notice"]
 TYPE_NAMES = {"RULE": "Rule", "PRORULE": "Proposed Rule", "NOTICE": "Notice", "PRESDOCU": "Presidential Document"}
 INSPECTION_PATH = "public-inspection-documents/current.json"
 TYPE_CODES = {"RULE", "PRORULE", "NOTICE", "PRESDOCU"}
@@ -109,9 +114,22 @@ def parse_document(doc: Any, index: int, source_id: str) -> Change:
         "cfr_references": cfr_references(doc, index), "agencies": agency_names(doc, index),
         "paperwork": is_paperwork(title, abstract), "citation": _field(doc, "citation", str, index, required=False),
     }
+    if doc_type == "Presidential Document":
+        facts.update(presidential_facts(doc, index))
+        if abstract.strip().rstrip(".").lower() == "no summary provided":
+            abstract = ""  # what the API says of most presidential documents: not a summary
     return Change(source_id=source_id, item_key=number, kind=KINDS.get(doc_type, "document"),
                   title=clean_text(title, MAX_TITLE), summary=clean_text(abstract, MAX_SUMMARY), url=url,
                   published=datetime.fromisoformat(published).replace(tzinfo=timezone.utc), facts=facts)
+
+
+def presidential_facts(doc: dict, index: int) -> dict:
+    """What a lawyer cites a presidential document by: its kind, number and signing date."""
+    subtype = _field(doc, "subtype", str, index, required=False) or ""
+    number = next((str(doc[k]) for k in ("proclamation_number", "executive_order_number")
+                   if isinstance(doc.get(k), (str, int)) and str(doc[k]).strip()), None)
+    return {"presidential_document_type": subtype, "presidential_number": number,
+            "signing_date": _date(doc, "signing_date", index)}
 
 
 def _filed_at(doc: dict, index: int) -> datetime:
@@ -156,7 +174,7 @@ def agency_slugs(doc: Any) -> set[str]:
 
 
 class FederalRegisterSource(Source, kind="federal_register"):
-    options = ("agencies", "types", "lookback_days", "max_pages", "per_page", "public_inspection")
+    options = ("agencies", "types", "lookback_days", "max_pages", "per_page", "public_inspection", "presidential")
 
     def __init__(self, config):
         super().__init__(config)
@@ -173,6 +191,9 @@ class FederalRegisterSource(Source, kind="federal_register"):
         if not isinstance(self.inspection, bool):
             raise ConfigError(f"sources.toml: source '{config.id}'.public_inspection: must be true or false")
         self.type_names = {TYPE_NAMES[t] for t in types}
+        self.presidential = config.options.get("presidential", False)
+        if not isinstance(self.presidential, bool):
+            raise ConfigError(f"sources.toml: source '{config.id}'.presidential: must be true or false")
 
     def inspection_url(self) -> str:
         """The desk's current documents, beside the documents query: .../api/v1/public-inspection-documents/..."""
@@ -185,6 +206,16 @@ class FederalRegisterSource(Source, kind="federal_register"):
         since = today - timedelta(days=int(opts.get("lookback_days", 14)))
         params += [("conditions[publication_date][gte]", since.isoformat()), ("order", "newest"),
                    ("per_page", str(opts.get("per_page", 100)))]
+        params += [("fields[]", f) for f in FIELDS]
+        return f"{self.config.url}?{urlencode(params)}"
+
+    def presidential_url(self, today: date) -> str:
+        """Proclamations, executive orders and memoranda on immigration published in the same window."""
+        since = today - timedelta(days=int(self.config.options.get("lookback_days", 14)))
+        params = [("conditions[type][]", "PRESDOCU"), ("conditions[term]", PRESIDENTIAL_TERMS)]
+        params += [("conditions[presidential_document_type][]", t) for t in PRESIDENTIAL_TYPES]
+        params += [("conditions[publication_date][gte]", since.isoformat()), ("order", "newest"),
+                   ("per_page", str(self.config.options.get("per_page", 100)))]
         params += [("fields[]", f) for f in FIELDS]
         return f"{self.config.url}?{urlencode(params)}"
 
@@ -201,6 +232,8 @@ class FederalRegisterSource(Source, kind="federal_register"):
             if not isinstance(next_url, str):
                 raise ParseError(f"{pages[-1].url}: next_page_url is not a string")
             pages.append(http.get(next_url, accept="application/json"))
+        if self.presidential:
+            pages.append(http.get(self.presidential_url(datetime.now(timezone.utc).date()), accept="application/json"))
         if self.inspection:  # after the published documents: where a number is in both, the published one counts
             pages.append(http.get(self.inspection_url(), accept="application/json"))
         return pages
