@@ -129,5 +129,6 @@ def measure() -> list[tuple[str, str]]:
              f"{1000 * sum(c for c, _ in per_304) / len(per_304):.1f} / {1000 * max(c for c, _ in per_304):.1f} ms, "
              f"{sum(b for _, b in per_304)}"),
             ("  database rows written per cycle", f"{writes:.0f} ({writes / n:.1f} per source: state + run)"),
-            ("process peak RSS so far", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"),
+            ("process peak RSS so far (the bench process: cycles and loopback server)",
+             f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"),
         ]
