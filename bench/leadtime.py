@@ -18,15 +18,14 @@ import re
 import statistics
 import time
 from datetime import datetime, timedelta, timezone
-from email import message_from_bytes
-from email.header import decode_header, make_header
 from zoneinfo import ZoneInfo
 
 from aiosmtpd.controller import Controller
 
-from tests.conftest import free_port
+from tests.conftest import Mailbox, free_port
 from tests.feeds import DATA, rss, uscis_items
-from tests.test_alerts_e2e import H1B_RULE, without_row
+from tests.loopback import Reply, conditional_feed
+from tests.test_alerts_e2e import H1B_RULE, subject, without_row
 from watcher import app as app_module
 from watcher.sources.base import load_kinds
 
@@ -52,46 +51,13 @@ def eastern(day: int, hour: int, minute: int) -> datetime:
     return (START.astimezone(EASTERN) + timedelta(days=day)).replace(hour=hour, minute=minute).astimezone(timezone.utc)
 
 
-class Sink:
-    """aiosmtpd handler: each message's decoded subject, in arrival order."""
-
-    def __init__(self):
-        self.subjects: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        subject = message_from_bytes(envelope.content)["Subject"] or ""
-        self.subjects.append(str(make_header(decode_header(subject))))
-        return "250 OK"
-
-
-def _json(body: bytes):
-    def handler(request):
-        request.send_response(200)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(body)))
-        request.end_headers()
-        request.wfile.write(body)
-    return handler
-
-
 def _feed(body: bytes, content_type: str = "application/rss+xml; charset=utf-8"):
     """Serve `body` with an ETag of its content: 304 to a client that has it."""
-    etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+    return conditional_feed(body, f'"{hashlib.sha256(body).hexdigest()[:16]}"', content_type)
 
-    def handler(request):
-        if request.headers.get("If-None-Match") == etag:
-            request.send_response(304)
-            request.send_header("ETag", etag)
-            request.send_header("Content-Length", "0")
-            request.end_headers()
-            return
-        request.send_response(200)
-        request.send_header("Content-Type", content_type)
-        request.send_header("ETag", etag)
-        request.send_header("Content-Length", str(len(body)))
-        request.end_headers()
-        request.wfile.write(body)
-    return handler
+
+def _json(body: bytes) -> Reply:
+    return Reply(200, body, {"Content-Type": "application/json"})
 
 
 def _fr_page(*docs) -> bytes:
@@ -113,7 +79,7 @@ def measure() -> list[tuple[str, str]]:
     rule = dict(H1B_RULE, publication_date=on_desk["publication_date"], citation="86 FR 8543")
     slip = (FIXTURES / "scotus_slip_opinions.html").read_bytes()
 
-    sink = Sink()
+    sink = Mailbox()
     smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
     smtp.start()
     with loopback_sources("watcher-lead-") as (tmp, directory, server):
@@ -155,7 +121,7 @@ def measure() -> list[tuple[str, str]]:
         for source in sources:  # the baseline, before the two days
             run_source(app.context, source, force=True)
         app.dispatcher.run()
-        assert sink.subjects == [], sink.subjects
+        assert sink.messages == [], [subject(m) for m in sink.messages]
 
         events = sorted((t + timedelta(seconds=rng.uniform(0, s.config.schedule.jitter_seconds)), s.config.id)
                         for s in sources for t in fire_times(s.config.schedule, START, END))
@@ -170,8 +136,8 @@ def measure() -> list[tuple[str, str]]:
             app.dispatcher.run()
             arrived = moment + timedelta(seconds=time.perf_counter() - started)
             worker_starts += matcher.running and not was_running
-            for subject in sink.subjects:
-                arrivals.setdefault(subject, arrived)
+            for mail in sink.messages:
+                arrivals.setdefault(subject(mail), arrived)
             matcher.release_idle(cfg.matching.release_after * 60)
         app.close()
     smtp.stop()
@@ -179,7 +145,7 @@ def measure() -> list[tuple[str, str]]:
     leads: dict[str, list[float]] = {}
     missed = []
     for kind, shown, when in appear:
-        first = min((at for subject, at in arrivals.items() if shown[:40] in subject and "UPDATE" not in subject),
+        first = min((at for said, at in arrivals.items() if shown[:40] in said and "UPDATE" not in said),
                     default=None)
         if first is None:
             missed.append(shown)
@@ -192,9 +158,9 @@ def measure() -> list[tuple[str, str]]:
         p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
         rows.append((f"  {kind} ({len(values)} items)",
                      f"{statistics.median(values):.1f} / {p95:.1f} / {values[-1]:.1f} min"))
-    desk = next((at for subject, at in arrivals.items() if "Cap-Subject H-1B" in subject and "UPDATE" not in subject),
+    desk = next((at for said, at in arrivals.items() if "Cap-Subject H-1B" in said and "UPDATE" not in said),
                 None)
-    update = next((at for subject, at in arrivals.items() if "Cap-Subject H-1B" in subject and "UPDATE" in subject),
+    update = next((at for said, at in arrivals.items() if "Cap-Subject H-1B" in said and "UPDATE" in said),
                   None)
     if desk:
         rows.append(("  Federal Register: alert from public inspection before publication (06:00 Eastern)",

@@ -19,7 +19,8 @@ from pathlib import Path
 from watcher import config as config_module
 from watcher.matching.citations import SignalExtractor
 from watcher.matching.encoder import Encoder
-from watcher.matching.learned import DEFAULT_LABELS, LearnedMatcher, load_labeled, read_texts
+from watcher.matching.labels import DEFAULT_LABELS, load_labeled
+from watcher.matching.learned import LearnedMatcher, read_texts
 from watcher.matching.relations import Relations
 from watcher.store import Store
 

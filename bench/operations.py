@@ -6,7 +6,6 @@ run over every bundled source on an accelerated clock (each source fires at the 
 
 from __future__ import annotations
 
-import resource
 import subprocess
 import sys
 import time
@@ -28,10 +27,7 @@ START = datetime(2026, 12, 7, 0, 0, tzinfo=timezone.utc)  # a Monday; mid-month 
 
 
 def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return status_kib("self", "VmRSS") / 1024
 
 
 def fire_times(schedule: Schedule, start: datetime, end: datetime) -> list[datetime]:

@@ -23,7 +23,8 @@ from watcher import config
 from watcher.matching.citations import SignalExtractor
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import score
-from watcher.matching.learned import DEFAULT_LABELS, LearnedMatcher, item_group, load_labeled
+from watcher.matching.labels import DEFAULT_LABELS, load_labeled
+from watcher.matching.learned import LearnedMatcher, item_group
 from watcher.store import Store
 
 REPO = Path(__file__).resolve().parents[1]

@@ -125,7 +125,8 @@ def trained_matcher(cache_store):
     from watcher import config
     from watcher.matching.citations import SignalExtractor
     from watcher.matching.encoder import Encoder
-    from watcher.matching.learned import LearnedMatcher, load_labeled
+    from watcher.matching.labels import load_labeled
+    from watcher.matching.learned import LearnedMatcher
     from watcher.matching.relations import Relations
 
     bundled = config.load(REPO / "config")

@@ -76,7 +76,7 @@ def tls_context(authority: trustme.CA) -> ssl.SSLContext:
     return context
 
 
-def conditional_feed(body: bytes, etag: str):
+def conditional_feed(body: bytes, etag: str, content_type: str = "application/rss+xml; charset=utf-8"):
     """Serve `body`, answering 304 when the client echoes this ETag."""
     def handler(request):
         if request.headers.get("If-None-Match") == etag:
@@ -86,7 +86,7 @@ def conditional_feed(body: bytes, etag: str):
             request.end_headers()
             return
         request.send_response(200)
-        request.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+        request.send_header("Content-Type", content_type)
         request.send_header("ETag", etag)
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()

@@ -222,7 +222,6 @@ def test_what_reaches_the_attorneys(desk, server):
     [rule_mail] = [m for m in desk.mails() if "Santos-Zacaria" in m["Subject"]]
     assert "U.S. Supreme Court opinion" in body(rule_mail)
     if os.environ.get("SHOW"):
-        from email import message_from_bytes
         for m in desk.mails():
             print("=== MAIL", m["Subject"]); print(body(m)[:6000])
         for p in desk.posts():

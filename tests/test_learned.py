@@ -17,7 +17,8 @@ from watcher.config import Schedule, SourceConfig
 from watcher.matching.citations import SignalExtractor
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import TriggerWords, score
-from watcher.matching.learned import LabeledItem, LearnedMatcher, fit_code, held_out, load_labeled
+from watcher.matching.labels import LabeledItem, held_out, load_labeled
+from watcher.matching.learned import LearnedMatcher, fit_code
 from watcher.matching.matcher import EmbeddingMatcher
 from watcher.matching.relations import Relations
 from watcher.models import Change, Fetched, Validators

@@ -13,7 +13,8 @@ from watcher.matching.citations import (SignalExtractor, cfr_cites, ina_cites, i
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import Counts, Interval, Report, TriggerWords, bootstrap, render_table, score
 from watcher.matching.language import is_english
-from watcher.matching.learned import LabeledItem, best_threshold, embedding_text, load_labeled, recall_threshold
+from watcher.matching.labels import LabeledItem, load_labeled
+from watcher.matching.learned import best_threshold, embedding_text, recall_threshold
 from watcher.matching.matcher import training_items
 from watcher.store.matching import FeedbackLabel
 
@@ -362,7 +363,6 @@ def test_word_features_keep_form_numbers_and_cites_whole():
 def test_retrain_measures_the_feedbacks_effect_on_the_validation_split():
     """With the feedback the stand-in model predicts the gold codes; without it, nothing: 0.0 then 1.0."""
     from watcher.cli_matching import _feedback_effect
-    from watcher.matching.learned import LabeledItem
 
     class StandIn:
         def train(self, items):

@@ -9,7 +9,7 @@ import pytest
 from watcher import config
 from watcher.errors import ConfigError
 from watcher.matching.citations import SignalExtractor, title_rules
-from watcher.matching.learned import load_labeled
+from watcher.matching.labels import load_labeled
 from watcher.matching.relations import Relations
 
 from .conftest import REPO

@@ -8,7 +8,7 @@ from datetime import date
 from click.testing import CliRunner
 
 from watcher.cli import main
-from watcher.matching.learned import LabeledItem, load_labeled
+from watcher.matching.labels import LabeledItem, load_labeled
 from watcher.matching.shifts import item_date, shifted_splits, source_split, time_split
 
 from .conftest import REPO

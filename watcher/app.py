@@ -16,7 +16,7 @@ from .http import HttpClient
 from .matching.citations import SignalExtractor
 from .matching.encoder import OFFICIAL_SHA256, Encoder
 from .matching.labels import DEFAULT_LABELS, LabeledItem, load_labeled
-from .matching.matcher import ARTIFACTS, EmbeddingMatcher, KeywordMatcher, model_key, training_items
+from .matching.matcher import ARTIFACTS, EmbeddingMatcher, KeywordMatcher, artifact_path, model_key, training_items
 from .matching.relations import Relations
 from .notify.dispatch import Dispatcher, build_targets
 from .pipeline import Context
@@ -69,7 +69,7 @@ def build_matcher(config: Config, store: Store, isolate: bool = False):
         from .matching.worker import MatcherProcess
 
         return MatcherProcess(config, lambda: matcher_key(config, store),
-                              lambda key: store.trained.has(key) or (ARTIFACTS / f"{key}.pickle").is_file(),
+                              lambda key: store.trained.has(key) or artifact_path(ARTIFACTS, key).is_file(),
                               store.feedback.mark)
     learned = build_learned(config, store)
     return EmbeddingMatcher(learned, lambda: training_set(config, store), config.case_types, models=store.trained,
@@ -87,9 +87,10 @@ def _config_key(config: Config) -> str:
     return repr((config.case_types, config.relations, encoder.name, encoder.sha256))
 
 
-def matcher_key(config: Config, store: Store) -> str:
-    """The key the current inputs' model is stored under, computed without loading the matcher's libraries."""
-    return model_key(training_set(config, store), _config_key(config))
+def matcher_key(config: Config, store: Store, items: list[LabeledItem] | None = None) -> str:
+    """The key the current inputs' model is stored under (`items`: the training set, when already read), computed
+    without loading the matcher's libraries."""
+    return model_key(training_set(config, store) if items is None else items, _config_key(config))
 
 
 def build_learned(config: Config, store: Store | None):

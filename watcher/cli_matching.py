@@ -7,6 +7,7 @@ import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,6 +16,10 @@ from .errors import InputError
 from .matching.labels import held_out, load_labeled
 from .cli_common import load_config, open_store
 from .store import Store
+
+if TYPE_CHECKING:  # the evaluation modules load scikit-learn: imported where they are used
+    from .matching.evaluate import ShiftReport, TriggerWords
+    from .matching.shifts import Split
 
 
 @click.command()
@@ -140,7 +145,7 @@ def retrain(ctx: click.Context) -> None:
     effect = _feedback_effect(learned, items, [c.code for c in config.case_types])
     model = learned.train(items)
     # Stored under its key: the running service's worker matches with it from its next item (no restart).
-    store.trained.put(app_module.matcher_key(config, store), model, datetime.now(timezone.utc).isoformat())
+    store.trained.put(app_module.matcher_key(config, store, items), model, datetime.now(timezone.utc).isoformat())
     feedback = sum(1 for i in items if i.source == "feedback")
     click.echo(f"trained on {len(items)} items ({feedback} from feedback); stored for the service")
     if effect:

@@ -17,7 +17,8 @@ import numpy as np
 from ..config import CaseType
 from .citations import phrase
 from .encoder import Encoder
-from .learned import LabeledItem, best_threshold, embedding_text
+from .labels import LabeledItem
+from .learned import best_threshold, embedding_text
 
 
 @dataclass(frozen=True)

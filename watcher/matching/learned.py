@@ -24,7 +24,7 @@ from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 from .citations import (CodeSignals, SignalExtractor, is_paperwork, is_precedent, nonimmigrants_only,
                         precedent_reliefs, temporary_workers_only, title_rules)
 from .encoder import Encoder
-from .labels import DEFAULT_LABELS, LabeledItem, held_out, item_text, load_labeled  # noqa: F401 (their home)
+from .labels import LabeledItem, item_text
 from .language import is_english
 from .relations import Relations
 

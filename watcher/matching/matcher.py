@@ -24,6 +24,17 @@ class Matcher(Protocol):
     def match(self, change: Change) -> list[Match]: ...
 
 
+def without_model(change: Change) -> list[Match] | None:
+    """What a change matches without the learned model, or None when it needs the model: a Visa Bulletin by the
+    categories it moved, a paperwork notice nothing (information collections change nothing for a case)."""
+    bulletin = bulletin_matches(change)
+    if bulletin:
+        return bulletin
+    if change.facts.get("paperwork"):
+        return []
+    return None
+
+
 class KeywordMatcher:
     method = "keywords"
 
@@ -39,11 +50,10 @@ class KeywordMatcher:
         ]
 
     def match(self, change: Change) -> list[Match]:
-        if change.facts.get("paperwork"):
-            return []  # information-collection notices change nothing for a case (LABELING.md)
-        matches = bulletin_matches(change)
-        if matches:
-            return matches
+        known = without_model(change)
+        if known is not None:
+            return known
+        matches: list[Match] = []
         text = plain_hyphens(f"{change.title}\n{change.summary}")
         for case_type, forms, keywords in self._rules:
             cited = [f for f, pattern in forms if pattern.search(text)]
@@ -140,7 +150,7 @@ class EmbeddingMatcher:
         items = self.training()
         model = self.learned.train(items)
         self.artifacts.mkdir(parents=True, exist_ok=True)
-        path = self.artifacts / f"{model_key(items, self.config_key)}.pickle"
+        path = artifact_path(self.artifacts, model_key(items, self.config_key))
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
         tmp.replace(path)
@@ -157,11 +167,9 @@ class EmbeddingMatcher:
         return encoder.release()
 
     def match(self, change: Change) -> list[Match]:
-        bulletin = bulletin_matches(change)
-        if bulletin:
-            return bulletin
-        if change.facts.get("paperwork"):
-            return []
+        known = without_model(change)
+        if known is not None:
+            return known
         with self._lock:
             if self.learned.model is None:
                 self._train()
@@ -176,11 +184,15 @@ MODEL_FORMAT = 1  # bump when TrainedModel's shape or the training procedure cha
 ARTIFACTS = Path(sys.prefix) / "share" / "watcher" / "models"
 
 
+def artifact_path(directory: Path, key: str) -> Path:
+    return directory / f"{key}.pickle"
+
+
 def read_artifact(directory: Path | None, key: str):
     """The installation's model for these inputs, or None (another config, other labels, no artifact)."""
     import pickle
 
-    path = directory / f"{key}.pickle" if directory else None
+    path = artifact_path(directory, key) if directory else None
     if path is None or not path.is_file():
         return None
     try:

@@ -20,7 +20,7 @@ from typing import Callable
 
 from ..errors import MatcherError, WatcherError
 from ..models import Change, Match
-from .signals import bulletin_matches
+from .matcher import without_model
 
 log = logging.getLogger(__name__)
 # Longest the service waits for one answer: a first start with nothing trained trains in the worker (80 s on two
@@ -58,11 +58,9 @@ class MatcherProcess:
         return self._process is not None and self._process.is_alive()
 
     def match(self, change: Change) -> list[Match]:
-        bulletin = bulletin_matches(change)
-        if bulletin:
-            return bulletin
-        if change.facts.get("paperwork"):
-            return []  # information-collection notices change nothing for a case (LABELING.md)
+        known = without_model(change)  # a bulletin or a paperwork notice never starts the worker
+        if known is not None:
+            return known
         self.last_used = self.clock()
         return self._call("match", change, self.key())
 
@@ -157,11 +155,7 @@ class MatcherProcess:
 
 def serve(conn, config) -> None:
     """The worker: one request at a time from the service until it says exit or goes away."""
-    from ..app import build_matcher
-    from ..store import Store
-
-    store = Store(config.storage_path, create=False)
-    matcher = build_matcher(config, store)
+    store, matcher = _open(config)
     try:
         while True:
             try:
@@ -195,14 +189,20 @@ def _answer(matcher, op: str, args: tuple):
 
 def retrain(config) -> None:
     """The background retraining process: train on the current inputs and store the model under their key."""
-    from ..app import build_matcher
-    from ..store import Store
-
     logging.basicConfig(level=logging.INFO, format="watcher-retrain: %(message)s")
-    store = Store(config.storage_path, create=False)
+    store, matcher = _open(config)
     try:
         started = time.perf_counter()
-        build_matcher(config, store).train()
+        matcher.train()
         log.info("matcher retrained and stored in %.0fs", time.perf_counter() - started)
     finally:
         store.close()
+
+
+def _open(config):
+    """The service's database and the in-process matcher on it, in a child process (imports the model's libraries)."""
+    from ..app import build_matcher
+    from ..store import Store
+
+    store = Store(config.storage_path, create=False)
+    return store, build_matcher(config, store)

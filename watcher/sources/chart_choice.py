@@ -57,12 +57,13 @@ class ChartChoiceSource(Source, kind="uscis_chart_choice"):
 
     def _change(self, month: str, chosen: dict[str, str], url: str) -> Change:
         # Both systems always in the facts (None when the page is silent): a sentence added later is a change.
-        label = datetime.strptime(month, "%Y-%m").strftime("%B %Y")
+        first_day = datetime.strptime(month, "%Y-%m").replace(tzinfo=timezone.utc)
+        label = first_day.strftime("%B %Y")
         said = "; ".join(f"{'family-sponsored' if system == 'family' else 'employment-based'} applicants use the "
                          f"{SHOWN[chart]} chart" for system, chart in sorted(chosen.items(), reverse=True))
         return Change(source_id=self.config.id, item_key=month, kind="chart_choice",
                       title=f"Adjustment of status filing charts for {label}",
                       summary=f"USCIS: to file Form I-485 in {label}, {said} of the Visa Bulletin.",
-                      url=url, published=datetime.strptime(month, "%Y-%m").replace(tzinfo=timezone.utc),
+                      url=url, published=first_day,
                       facts={"month": month, "family": SHOWN.get(chosen.get("family")),
                              "employment": SHOWN.get(chosen.get("employment"))})

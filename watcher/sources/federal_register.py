@@ -156,21 +156,29 @@ def parse_inspection(doc: Any, index: int, source_id: str) -> Change:
     doc_type = _field(doc, "type", str, index)
     publishes = _date(doc, "publication_date", index, required=True)
     note = _field(doc, "editorial_note", str, index, required=False) or ""
+    filed = _filed_at(doc, index)
     facts = {
         "document_number": number, "type": doc_type, "action": None, "effective_on": None, "comments_close_on": None,
         "cfr_references": [], "agencies": agency_names(doc, index), "paperwork": is_paperwork(title, ""),
         "citation": None, "public_inspection": True, "publishes_on": publishes,
-        "filed_at": _filed_at(doc, index).isoformat(), "filing_type": doc.get("filing_type") or "",
+        "filed_at": filed.isoformat(), "filing_type": doc.get("filing_type") or "",
         "pdf": _field(doc, "pdf_url", str, index, required=False),
     }
     return Change(source_id=source_id, item_key=number, kind=KINDS.get(doc_type, "document"),
                   title=clean_text(title, MAX_TITLE), summary=clean_text(note, MAX_SUMMARY),
-                  url=_field(doc, "html_url", str, index), published=_filed_at(doc, index), facts=facts)
+                  url=_field(doc, "html_url", str, index), published=filed, facts=facts)
 
 
 def agency_slugs(doc: Any) -> set[str]:
     agencies = doc.get("agencies") if isinstance(doc, dict) else None
     return {a.get("slug") for a in agencies or [] if isinstance(a, dict) and isinstance(a.get("slug"), str)}
+
+
+def _switch(config, name: str) -> bool:
+    value = config.options.get(name, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"sources.toml: source '{config.id}'.{name}: must be true or false")
+    return value
 
 
 class FederalRegisterSource(Source, kind="federal_register"):
@@ -187,35 +195,31 @@ class FederalRegisterSource(Source, kind="federal_register"):
         if not agencies or not all(isinstance(a, str) and a for a in agencies):
             raise ConfigError(f"sources.toml: source '{config.id}'.agencies: must be a non-empty list of slugs")
         self.agencies = list(agencies)
-        self.inspection = config.options.get("public_inspection", False)
-        if not isinstance(self.inspection, bool):
-            raise ConfigError(f"sources.toml: source '{config.id}'.public_inspection: must be true or false")
+        self.inspection = _switch(config, "public_inspection")
+        self.presidential = _switch(config, "presidential")
         self.type_names = {TYPE_NAMES[t] for t in types}
-        self.presidential = config.options.get("presidential", False)
-        if not isinstance(self.presidential, bool):
-            raise ConfigError(f"sources.toml: source '{config.id}'.presidential: must be true or false")
 
     def inspection_url(self) -> str:
         """The desk's current documents, beside the documents query: .../api/v1/public-inspection-documents/..."""
         return self.config.url.rsplit("/", 1)[0] + "/" + INSPECTION_PATH
 
     def query_url(self, today: date) -> str:
-        opts = self.config.options
         params = [("conditions[agencies][]", a) for a in self.agencies]
-        params += [("conditions[type][]", t) for t in opts.get("types", ["RULE", "PRORULE", "NOTICE"])]
-        since = today - timedelta(days=int(opts.get("lookback_days", 14)))
-        params += [("conditions[publication_date][gte]", since.isoformat()), ("order", "newest"),
-                   ("per_page", str(opts.get("per_page", 100)))]
-        params += [("fields[]", f) for f in FIELDS]
-        return f"{self.config.url}?{urlencode(params)}"
+        params += [("conditions[type][]", t) for t in self.config.options.get("types", ["RULE", "PRORULE", "NOTICE"])]
+        return self._windowed(params, today)
 
     def presidential_url(self, today: date) -> str:
         """Proclamations, executive orders and memoranda on immigration published in the same window."""
-        since = today - timedelta(days=int(self.config.options.get("lookback_days", 14)))
         params = [("conditions[type][]", "PRESDOCU"), ("conditions[term]", PRESIDENTIAL_TERMS)]
         params += [("conditions[presidential_document_type][]", t) for t in PRESIDENTIAL_TYPES]
-        params += [("conditions[publication_date][gte]", since.isoformat()), ("order", "newest"),
-                   ("per_page", str(self.config.options.get("per_page", 100)))]
+        return self._windowed(params, today)
+
+    def _windowed(self, conditions: list[tuple[str, str]], today: date) -> str:
+        """A documents query: the conditions, published within `lookback_days`, newest first, our fields."""
+        opts = self.config.options
+        since = today - timedelta(days=int(opts.get("lookback_days", 14)))
+        params = conditions + [("conditions[publication_date][gte]", since.isoformat()), ("order", "newest"),
+                               ("per_page", str(opts.get("per_page", 100)))]
         params += [("fields[]", f) for f in FIELDS]
         return f"{self.config.url}?{urlencode(params)}"
 
