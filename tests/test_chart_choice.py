@@ -80,3 +80,10 @@ def test_a_bulletin_alert_says_the_chart_only_for_its_own_month():
         "employment-based categories use the Final Action Dates chart.")
     assert bulletin_impact(july, [], dict(chosen, month="2026-06")).adjustment_line() is None  # last month's
     assert bulletin_impact(july, []).adjustment_line() is None
+
+
+def test_a_hostile_page_of_half_sentences_is_read_in_one_pass_and_is_parser_broken():
+    # 4 MB of openings that never reach "must use the ... chart": every attempt stops within its bounded gaps.
+    body = b"<p>" + b"For all family-sponsored preference categories, applicants " * 70_000 + b"</p>"
+    with pytest.raises(ParseError, match="no 'you must use the"):
+        SOURCE.parse(fetched(body))
