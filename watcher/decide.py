@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping
 
-from .meaning import lawyer_changes
+from .meaning import lawyer_changes, plain
 from .models import Change, Decision, SourceState, Status, StoredVersion
 
 SOURCE_BACKOFF_BASE = timedelta(minutes=15)
@@ -49,6 +49,39 @@ def docket_key(kind: str, facts: Mapping) -> str | None:
     if kind != "court_opinion" or not court or not isinstance(docket, str) or not docket.strip():
         return None
     return f"{str(court).lower()} {_DOCKET_PREFIX.sub('', docket.strip().lower())}"
+
+
+# A presidential document's kind as the White House files it (its feed's category) and as the Federal Register does.
+PRESIDENTIAL_KINDS = {"executive orders": "executive order", "executive order": "executive order",
+                      "proclamations": "proclamation", "proclamation": "proclamation",
+                      "presidential memoranda": "memorandum", "memorandum": "memorandum",
+                      "memoranda": "memorandum"}
+# The White House posts an action the day it is signed or soon after; the Register's copy names the signing day.
+SAME_SIGNING = timedelta(days=3)
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def presidential_identity(kind: str, title: str, facts: Mapping) -> tuple[str, str] | None:
+    """(kind and title words, day) of a presidential document: the White House's post and the Federal Register's
+    copy of one proclamation are one change. Titles compare as sets of words, so case, punctuation and a word the
+    White House typed twice ("Integrity and Integrity and") do not matter, but one different word ("Dairy" for
+    "Motor Vehicles", two proclamations signed the same day) does: a wrong merge would lose an alert."""
+    if kind != "presidential_document":
+        return None
+    doc_type = PRESIDENTIAL_KINDS.get(str(facts.get("presidential_document_type") or "").strip().lower())
+    day = facts.get("signing_date") or facts.get("posted_on")
+    words = sorted(set(_WORD.findall(plain(title).lower().replace("'", ""))))
+    if not doc_type or not isinstance(day, str) or not words:
+        return None
+    return f"{doc_type}|{' '.join(words)}", day[:10]
+
+
+def same_presidential(one: tuple[str, str], other: tuple[str, str]) -> bool:
+    try:
+        apart = abs(datetime.fromisoformat(one[1]) - datetime.fromisoformat(other[1]))
+    except ValueError:
+        return False
+    return one[0] == other[0] and apart <= SAME_SIGNING
 
 
 def mass_change(new: int, total: int) -> bool:

@@ -33,7 +33,8 @@ LAWYER_FIELDS: Mapping[str, tuple[str, ...]] = {
     "rule": _FR,
     "proposed_rule": _FR,
     "notice": _FR,
-    "presidential_document": _FR,
+    # What a proclamation restricts is read from its text (the White House's post): a reworded restriction is news.
+    "presidential_document": _FR + ("restricts",),
     "document": ("title", "summary", "type", "action", "effective_on", "comments_close_on", "citation"),
     "visa_bulletin": ("cells",),
     "chart_choice": ("family", "employment"),
@@ -45,7 +46,8 @@ LAWYER_FIELDS: Mapping[str, tuple[str, ...]] = {
 LABELS = {"title": "Title", "summary": "Summary", "effective_on": "Effective", "comments_close_on": "Comments close",
           "type": "Document type", "action": "Action", "cfr_references": "CFR parts", "citation": "Citation",
           "docket": "Docket", "affected_sections": "Policy Manual sections", "cells": "Cut-off dates",
-          "family": "Family-sponsored chart", "employment": "Employment-based chart"}
+          "family": "Family-sponsored chart", "employment": "Employment-based chart",
+          "restricts": "What it restricts"}
 
 
 @dataclass(frozen=True)

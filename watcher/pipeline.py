@@ -19,7 +19,7 @@ from .http import HttpClient
 from .matching.language import announced, originals, translation_of
 from .matching.matcher import Matcher
 from .meaning import canonical_url, plain
-from .models import Decision, Match, Message, SourceRun, Status, TrainingTask
+from .models import Change, Decision, Match, Message, SourceRun, Status, TrainingTask
 from .notify.alerts import CONSOLE, compose, message_ref, scope_to_countries
 from .notify.bulletin import bulletin_impact
 from .notify.training import compose_tasks, task_key
@@ -129,7 +129,7 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     titles = ctx.store.changes.titles_elsewhere(source_id, [c.title for c in fresh.values()], now - SAME_ANNOUNCEMENT)
     stored_dockets = ctx.store.changes.dockets_elsewhere(source_id, filter(None, dockets.values()))
     elsewhere = {key for key, c in fresh.items() if canonical_url(c.url) in urls or dockets[key] in stored_dockets
-                 or plain(c.title).lower() in titles}
+                 or plain(c.title).lower() in titles} | _presidential_elsewhere(ctx, source_id, fresh)
     new_count = _count(decisions, Status.NEW)
     mass = not baseline and decide.mass_change(new_count, len(changes))
     # The first fetch is a silent baseline (C4); a mass change is held for a person to look at.
@@ -146,6 +146,18 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     return SourceRun(source_id, "baseline" if baseline else "ok", new=new_count,
                      updated=_count(decisions, Status.UPDATED),
                      messages=len(messages), bytes_received=sum(d.bytes_received for d in documents))
+
+
+def _presidential_elsewhere(ctx: Context, source_id: str, fresh: dict[str, Change]) -> set[str]:
+    """The new presidential documents another source already stored: the White House posts a proclamation the day
+    it is signed, the Federal Register publishes it days later; the firm hears of it once."""
+    identities = {key: decide.presidential_identity(c.kind, c.title, c.facts) for key, c in fresh.items()}
+    identities = {key: i for key, i in identities.items() if i}
+    if not identities:
+        return set()
+    since = (min(datetime.fromisoformat(i[1]) for i in identities.values()) - decide.SAME_SIGNING).date()
+    stored = ctx.store.changes.presidential_elsewhere(source_id, since.isoformat())
+    return {key for key, mine in identities.items() if any(decide.same_presidential(mine, s) for s in stored)}
 
 
 @dataclass(frozen=True)

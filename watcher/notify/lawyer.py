@@ -56,8 +56,10 @@ def describe(kind: str, facts: Mapping) -> tuple[str, str]:
     if facts.get("presidential_document_type") or facts.get("type") == "Presidential Document":
         kind = str(facts.get("presidential_document_type") or "document").lower()
         number = f" {facts['presidential_number']}" if facts.get("presidential_number") else ""
-        signed = f", signed {facts['signing_date']}" if facts.get("signing_date") else ""
-        return f"Presidential {kind}{number}{signed}", "The President (Federal Register)"
+        signed = f", signed {facts['signing_date']}" if facts.get("signing_date") else \
+            f", posted {facts['posted_on']}" if facts.get("posted_on") else ""
+        issuer = "Federal Register" if facts.get("document_number") else str(facts.get("issuer") or "White House")
+        return f"Presidential {kind}{number}{signed}", f"The President ({issuer})"
     if facts.get("document_number"):  # a Federal Register document
         action = str(facts.get("action") or "")
         doc_type = next((t for t in ("interim final rule", "temporary final rule", "direct final rule")
@@ -75,6 +77,12 @@ def describe(kind: str, facts: Mapping) -> tuple[str, str]:
         return ("U.S. Supreme Court opinion", "Supreme Court of the United States") if court == "scotus" else \
             ("court opinion", court or "federal court")
     return _KINDS.get(kind, ("update", "source"))
+
+
+def restriction(change) -> str:
+    """What a presidential action suspends or restricts, in its own words (sources/presidential.py read it)."""
+    restricts = change.facts.get("restricts") if change.kind == "presidential_document" else None
+    return plain(restricts) if isinstance(restricts, str) else ""
 
 
 def gist(summary: str, sentences: int = 2, limit: int = 480) -> str:

@@ -16,7 +16,7 @@ from html import escape
 from typing import Mapping, Sequence
 
 from ..models import Decision, Match, Status, TrainingTask
-from .lawyer import describe, gist, key_dates
+from .lawyer import describe, gist, key_dates, restriction
 
 MAX_SUBJECT = 150
 MAX_MOVEMENT_ROWS = 60
@@ -138,6 +138,9 @@ def render_alert(decision: Decision, matches: Sequence[Match], ref: str,
     said = gist(change.summary)
     if said:
         head += ["", f"What it says: {said}"]
+    restricts = restriction(change)
+    if restricts:
+        head += [f"What it restricts: {restricts}"]
     dates = [d.text() for d in key_dates(change.facts, today)]
     if dates:
         head += [" | ".join(dates)]
@@ -200,6 +203,8 @@ def _html(change, matches, ref, counts, level, kind_line, published, said, dates
                      + "</ul>")
     if said:
         parts.append(f"<p><i>What it says:</i> {escape(said)}</p>")
+    if restriction(change):
+        parts.append(f"<p><i>What it restricts:</i> {escape(restriction(change))}</p>")
     if dates:
         parts.append(paragraphs(" | ".join(dates)))
     parts.append(f"<h3>Who it reaches and why</h3><ul>{items}</ul>")

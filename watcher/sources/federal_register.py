@@ -104,7 +104,7 @@ def parse_document(doc: Any, index: int, source_id: str) -> Change:
         raise ParseError(f"results[{index}]: expected an object")
     number = _field(doc, "document_number", str, index)
     title = _field(doc, "title", str, index)
-    doc_type = _field(doc, "type", str, index)
+    doc_type = _doc_type(doc, index)
     abstract = _field(doc, "abstract", str, index, required=False) or ""
     published = _date(doc, "publication_date", index, required=True)
     url = _field(doc, "html_url", str, index)
@@ -121,6 +121,15 @@ def parse_document(doc: Any, index: int, source_id: str) -> Change:
     return Change(source_id=source_id, item_key=number, kind=KINDS.get(doc_type, "document"),
                   title=clean_text(title, MAX_TITLE), summary=clean_text(abstract, MAX_SUMMARY), url=url,
                   published=datetime.fromisoformat(published).replace(tzinfo=timezone.utc), facts=facts)
+
+
+def _doc_type(doc: dict, index: int) -> str:
+    """The document's type; a presidential query answered without the `type` field is still recognised by the
+    fields only a presidential document has (its signing date and its President)."""
+    if doc.get("type") is None and isinstance(doc.get("subtype"), str) and (doc.get("signing_date")
+                                                                          or doc.get("president")):
+        return "Presidential Document"
+    return _field(doc, "type", str, index)
 
 
 def presidential_facts(doc: dict, index: int) -> dict:

@@ -100,9 +100,11 @@ class RssSource(Source, kind="rss"):
         duplicates = {i for i in ids if i and ids.count(i) > 1}
         feed_title = clean_text(feed.feed.get("title"), MAX_TITLE)
         changes = each_item(feed.entries, lambda entry, _: self._entry(entry, duplicates, feed_title), "feed entries")
-        return require_items(changes, fetched, "feed entries")  # a key repeated in the feed: Source.collect
+        # A feed with entries of which none is wanted (a kind that leaves some out) is a quiet page, not a broken
+        # parser; a feed with no entry at all is broken. A key repeated in the feed: Source.collect.
+        return changes if feed.entries else require_items(changes, fetched, "feed entries")
 
-    def _entry(self, entry: feedparser.FeedParserDict, duplicates: set[str], feed_title: str) -> Change:
+    def _entry(self, entry: feedparser.FeedParserDict, duplicates: set[str], feed_title: str) -> Change | None:
         return Change(
             source_id=self.config.id, item_key=entry_key(entry, duplicates),
             kind=self.config.options.get("category", "news"),

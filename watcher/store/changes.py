@@ -8,7 +8,7 @@ from typing import Iterable
 
 from sqlite_utils import Database
 
-from ..decide import docket_key
+from ..decide import docket_key, presidential_identity
 from ..meaning import canonical_url, plain
 from ..models import Decision, Match, Status, StoredChange, StoredVersion
 from .timefmt import to_text
@@ -96,6 +96,16 @@ class Changes:
             [source_id, *courts]).fetchall()
         stored = (docket_key(kind, json.loads(facts)) for kind, facts in rows)
         return wanted & {k for k in stored if k}
+
+    def presidential_elsewhere(self, source_id: str, since: str) -> list[tuple[str, str]]:
+        """The identities (decide.presidential_identity) of the presidential documents another source stored,
+        signed or posted on or after `since` (YYYY-MM-DD)."""
+        rows = self._db.execute(
+            "SELECT title, facts FROM changes WHERE source_id != ? AND kind = 'presidential_document' AND "
+            "coalesce(json_extract(facts, '$.signing_date'), json_extract(facts, '$.posted_on')) >= ?",
+            [source_id, since]).fetchall()
+        found = (presidential_identity("presidential_document", title, json.loads(facts)) for title, facts in rows)
+        return [i for i in found if i]
 
     def titled(self, prefixes: Iterable[str], exclude: Iterable[int] = ()) -> list[tuple[int, str, str]]:
         """Stored changes (id, title, summary), oldest first, whose title may begin with one of these lowercased
