@@ -14,7 +14,7 @@ from watcher import app as app_module
 from watcher import config
 from watcher.cli import main
 from watcher.config import Schedule, SourceConfig
-from watcher.matching.citations import SignalExtractor
+from watcher.matching.citations import SignalExtractor, statistics_only
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import TriggerWords, score
 from watcher.matching.labels import LabeledItem, held_out, load_labeled
@@ -72,18 +72,53 @@ def test_typical_items(matcher, title, summary, expected):
         assert p.rationale and 0 <= p.score <= 1
 
 
-def test_a_new_series_of_look_alike_negatives_matches_nothing(cache_store):
+def test_a_new_series_of_look_alike_negatives_matches_nothing(cache_store, monkeypatch):
     # USCIS's "Eligible to Naturalize" statistics factsheets (one per metro area) concern no case; a model that
-    # never saw one reads naturalization all over them. The relevance gate, learned from every labeled item,
-    # is what keeps 56 N-400 alerts from reaching an attorney.
+    # never saw one reads naturalization all over them, and "naturalize" in each title is a defining phrase of
+    # N-400. The labeling rule on statistics is what keeps 56 N-400 alerts from reaching an attorney.
+    from watcher.matching import learned as learned_module
+
+    series = [i for i in TRAIN if i.title.startswith("Eligible to Naturalize Factsheet")]
+    learned = LearnedMatcher(Encoder(cache=cache_store.embeddings), SignalExtractor(CASE_TYPES))
+    learned.train([i for i in TRAIN if i not in series])
+    titles, summaries = [i.title for i in series], [i.summary for i in series]
+    assert len(series) > 50
+    assert learned.scores(titles, summaries)[1].sum() == 0  # every one is statistics
+    monkeypatch.setattr(learned_module, "statistics_only", lambda title, summary: False)
+    assert learned.scores(titles, summaries)[1].any(axis=1).sum() >= 0.9 * len(series)
+
+
+def test_a_title_naming_a_type_is_not_vetoed_by_the_relevance_gate(matcher, monkeypatch):
+    # A gate that calls everything irrelevant, as the gate trained before 2022 did for 2022's EB-1 alert: the
+    # title's defining phrase still decides; what the classifier alone saw, and a paperwork notice, do not pass.
+    class Irrelevant:
+        def predict_proba(self, x):
+            return np.column_stack([np.ones(x.shape[0]), np.zeros(x.shape[0])])
+
+    monkeypatch.setattr(matcher.model, "relevance", Irrelevant())
+    assert "PERM-I-140" in predicted(matcher, "USCIS Clarifies Guidance for EB-1 Eligibility Criteria", "")
+    assert predicted(matcher, "USCIS Updates Policy Guidance", "Employers filing immigrant petitions for workers "
+                                                                "with extraordinary ability must document it.") == {}
+    assert predicted(matcher, "Agency Information Collection Activities; Extension: Immigrant Petition for Alien "
+                              "Worker, Form I-140", "") == {}
+
+
+def test_the_relevance_gate_vetoes_what_only_the_classifier_saw(cache_store):
+    # The same series with its titles' defining phrase gone ("Factsheet: Vermont") and its statistics sentences
+    # reworded, so the statistics rule is out of play: what is left is the classifier reading "naturalize" in the summaries, and the gate, learned from every
+    # labeled item, vetoes that for a series it never saw.
     series = [i for i in TRAIN if i.title.startswith("Eligible to Naturalize Factsheet")]
     learned = LearnedMatcher(Encoder(cache=cache_store.embeddings), SignalExtractor(CASE_TYPES))
     model = learned.train([i for i in TRAIN if i not in series])
-    titles, summaries = [i.title for i in series], [i.summary for i in series]
-    assert len(series) > 50 and model.relevance is not None
+    titles = [i.title.replace("Eligible to Naturalize ", "") for i in series]
+    summaries = [i.summary.replace("This fact sheet provides information on select characteristics of",
+                                   "This fact sheet is about").replace("providing more information on", "serving")
+                 for i in series]
+    assert not any(statistics_only(t, s) for t, s in zip(titles, summaries))
+    assert model.relevance is not None
     assert learned.scores(titles, summaries)[1].any(axis=1).sum() <= 0.1 * len(series)
     model.relevance = None
-    assert learned.scores(titles, summaries)[1].any(axis=1).sum() >= 0.9 * len(series)
+    assert learned.scores(titles, summaries)[1].any(axis=1).sum() >= 0.5 * len(series)
 
 
 def predicted(matcher, title: str, summary: str) -> dict:

@@ -9,7 +9,7 @@ from watcher.errors import ConfigError, InputError
 from watcher.matching.caseload import parse_caseload
 from watcher.matching.citations import (SignalExtractor, cfr_cites, ina_cites, is_paperwork, is_precedent,
                                         is_removal_review, nonimmigrants_only, precedent_reliefs,
-                                        temporary_workers_only, title_rules, usc_cites)
+                                        statistics_only, temporary_workers_only, title_rules, usc_cites)
 from watcher.matching.encoder import Encoder
 from watcher.matching.evaluate import Counts, Interval, Report, TriggerWords, bootstrap, render_table, score
 from watcher.matching.language import is_english
@@ -131,6 +131,9 @@ def test_a_precedent_does_not_decide_what_no_immigration_judge_grants():
     ("Extension and Redesignation of Syria for Temporary Protected Status", False),
     # HHS's refugee-program collections open with the review, not the collection (Federal Register 2020-05624).
     ("Expedited OMB Review and Public Comment: Information Collection Activity; Initial Medical Exam Form", True),
+    # ICE's quarterly bond interest-rate notice (18 labeled, no code), not a bond rule.
+    ("Interest Rate Paid on Cash Deposited To Secure U.S. Immigration and Customs Enforcement Immigration Bonds", True),
+    ("Procedures for Asylum and Bars to Asylum Eligibility; immigration bond hearings", False),
 ])
 def test_low_signal_notices(title, expected):
     assert is_paperwork(title) is expected
@@ -168,6 +171,12 @@ def test_rules_of_the_labeling_read_from_a_title():
     assert set(title_rules("Matter of Koat, 28 I&N Dec. 450 (BIA 2022)")) == {"REMOVAL"}
     assert "INA 242(b)(3)(A)" in title_rules("Pugin v. Garland (22-23)")["REMOVAL"]
     assert title_rules("USCIS Updates Naturalization Civics Test") == {}
+    # Parole in a title is humanitarian or categorical parole (labeled titles, 2022-2023) ...
+    assert set(title_rules("Implementation of a Parole Process for Nicaraguans")) == {"PAROLE"}
+    assert set(title_rules("USCIS Extends Parole by Two Years for Certain Afghan Nationals Under Age 14")) == {"PAROLE"}
+    # ... but advance parole is a travel document (I-131), and the CNMI's transitional parole is neither.
+    assert title_rules("USCIS Announces Advance Parole Validity Changes") == {}
+    assert title_rules("USCIS Extends Transitional Parole for CNMI Long-Term Resident Status Applicants") == {}
 
 
 H2B_REVIEW = ("The Department of Homeland Security and the Department of Labor (DOL) are jointly issuing this direct "
@@ -199,6 +208,26 @@ def test_the_h2_temporary_worker_programs_are_outside_the_taxonomy(text, expecte
 ])
 def test_a_title_about_nonimmigrants_alone(title, expected):
     assert nonimmigrants_only(title) is expected
+
+
+@pytest.mark.parametrize("title, summary, expected", [
+    # Real labeled items (watcher/data/labeled.jsonl), all labeled with no code.
+    ("Eligible to Naturalize Factsheet: Vermont", "USCIS is committed to providing more information on the eligible "
+     "to naturalize population. This fact sheet provides information on select characteristics of people with Lawful "
+     "Permanent Residence (LPR) status, also known as Green Card holders in Vermont.", True),
+    ("Historical Processing Times Factsheet, FY2016-2024", "This factsheet provides historical national median "
+     "processing time (in months) for all USCIS offices for select forms for fiscal years 2016 \u2013 2024.", True),
+    ("USCIS Releases New Data on Effective Reduction of Backlogs, Support for Humanitarian Missions, and Fiscal "
+     "Responsibility", "Today, USCIS released its Fiscal Year (FY) 2022 progress report.", True),
+    # Policy that speaks of data further on, or not at all, is not statistics.
+    ("Modification of Registration Requirement for Petitioners Seeking To File Cap-Subject H-1B Petitions",
+     "This rule delays the effective date. It amends the regulations. DHS provides data on the registrations it "
+     "received in the preamble.", False),
+    ("USCIS Updates Guidance on National Interest Waivers", "USCIS is updating guidance in the Policy Manual to "
+     "clarify how it evaluates national interest waiver requests.", False),
+])
+def test_statistics_are_outside_the_taxonomy(title, summary, expected):
+    assert statistics_only(title, summary) is expected
 
 
 def test_signals_of_a_text_are_read_once_and_shared_read_only():

@@ -69,10 +69,18 @@ _EOIR_ORGANISATION = re.compile(r"size of the Board of Immigration Appeals|Pract
                                 re.IGNORECASE)
 
 
+# ICE's quarterly notice of the interest rate paid on cash immigration bonds (the Treasury rate, 18 labeled, no
+# code): a number for bond obligors, nothing an attorney advises a removal case on.
+_BOND_INTEREST = re.compile(r"^Interest Rate Paid on Cash Deposited to Secure U\.S\. Immigration and Customs "
+                            r"Enforcement Immigration Bonds", re.IGNORECASE)
+
+
 def is_paperwork(title: str, summary: str = "") -> bool:
     """Low-signal notices that never change a case: information collections (most of what USCIS publishes
-    in the Federal Register), Privacy Act system-of-records notices, organisational EOIR notices."""
+    in the Federal Register), Privacy Act system-of-records notices, organisational EOIR notices, ICE's bond
+    interest-rate notices."""
     return bool(_PAPERWORK.search(title) or _PRIVACY_ACT.search(title) or _EOIR_ORGANISATION.search(title)
+                or _BOND_INTEREST.search(title)
                 or (summary and "Paperwork Reduction Act" in summary[:400] and "information collection" in summary.lower()))
 
 
@@ -114,7 +122,7 @@ _VISA_BULLETIN = re.compile(r"^Visa Bulletin for [A-Z][a-z]+ \d{4}\b", re.IGNORE
 def title_rules(title: str) -> dict[str, str]:
     """The case types LABELING.md gives an item from its title alone, each with the reason: a BIA or Attorney
     General precedent and a court's review of a removal order are REMOVAL ("circuit and Supreme Court decisions
-    follow the same rule"), and Visa Bulletin movement is CONSULAR."""
+    follow the same rule"), Visa Bulletin movement is CONSULAR, and parole (not advance parole) is PAROLE."""
     if is_precedent(title):
         return {"REMOVAL": "a BIA or Attorney General precedent decision"}
     if is_removal_review(title):
@@ -122,7 +130,17 @@ def title_rules(title: str) -> dict[str, str]:
                            "INA 242(b)(3)(A))"}
     if _VISA_BULLETIN.match(title.strip()):
         return {"CONSULAR": "the Visa Bulletin: immigrant-visa cutoff dates"}
+    if _PAROLE.search(title) and not _OTHER_PAROLE.search(title):
+        return {"PAROLE": "a title naming parole: humanitarian or categorical parole (LABELING.md)"}
     return {}
+
+
+# Parole in a title is humanitarian or categorical parole (LABELING.md's PAROLE: "Uniting for Ukraine, CHNV, family
+# reunification parole, re-parole"), except advance parole (a travel document, I-131), parole in place and the
+# CNMI's transitional parole. Of the labeled items so titled that are not paperwork notices, 30 of 32 are PAROLE;
+# the classifier misses most of those after 2021 when trained before (a new process each year: CHNV, Ecuador).
+_PAROLE = re.compile(r"\bparole(?:e|es|d)?\b", re.IGNORECASE)
+_OTHER_PAROLE = re.compile(r"\badvance parole\b|\bparole in place\b|\btransitional parole\b", re.IGNORECASE)
 
 
 # What an immigration judge has no authority to grant, so no BIA or AG precedent decides it: parole is DHS's alone
@@ -175,6 +193,23 @@ def temporary_workers_only(text: str, signals: Mapping[str, "CodeSignals"]) -> b
     if not _TEMPORARY_WORKERS.search(plain_hyphens(text)):
         return False
     return not any(set(found.forms + found.keywords) - _SHARED_WITH_TEMPORARY_WORKERS for found in signals.values())
+
+
+# Statistics describe a population or a workload ("This fact sheet provides information on select characteristics of
+# the eligible to naturalize population", "provides historical national median processing time"); they change
+# nothing an applicant must do, so LABELING.md's test ("would an attorney need it to advise an open case?") gives
+# them no code. The pattern finds 59 labeled items, none with a code; USCIS's 56 county-by-county "Eligible to
+# Naturalize" factsheets were the time split's largest source of spare N-400 alerts.
+_STATISTICS = re.compile(r"\b(?:provides?|presents?|releases?|releasing|publish(?:es)?|includes?)\b[^.]{0,60}?"
+                         r"\b(?:statistics|statistical|data on|characteristics of|trends|median processing times?)\b"
+                         r"|\b(?:information|data) (?:on|about) the [\w\s-]{0,40}?population\b", re.IGNORECASE)
+_FIRST_SENTENCES = re.compile(r"(?<=[.])\s")
+
+
+def statistics_only(title: str, summary: str) -> bool:
+    """An item whose title or first two sentences say it presents statistics, data or trends."""
+    opening = " ".join(_FIRST_SENTENCES.split(summary, 2)[:2])
+    return bool(_STATISTICS.search(f"{title}. {opening}"))
 
 
 _NONIMMIGRANT = re.compile(r"\bnon-?immigrants?\b", re.IGNORECASE)
