@@ -149,6 +149,8 @@ def test_same_words_on_dates_far_apart_or_of_another_kind_are_different_document
                                                      "signing_date": "2026-09-04"}))
     assert presidential_identity("rule", "Labor Day, 2026", {"presidential_document_type": "Proclamation",
                                                              "signing_date": "2026-09-04"}) is None
+    assert presidential_identity("presidential_document", "Labor Day, 2026", {
+        "presidential_document_type": "Proclamation", "signing_date": "2026-02-30"}) is None  # no day: never merged
 
 
 def test_watcher_parse_reads_the_recorded_feed():

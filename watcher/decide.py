@@ -73,14 +73,16 @@ def presidential_identity(kind: str, title: str, facts: Mapping) -> tuple[str, s
     words = sorted(set(_WORD.findall(plain(title).lower().replace("'", ""))))
     if not doc_type or not isinstance(day, str) or not words:
         return None
+    try:
+        datetime.fromisoformat(day[:10])
+    except ValueError:
+        return None  # no day to compare: never merged
     return f"{doc_type}|{' '.join(words)}", day[:10]
 
 
 def same_presidential(one: tuple[str, str], other: tuple[str, str]) -> bool:
-    try:
-        apart = abs(datetime.fromisoformat(one[1]) - datetime.fromisoformat(other[1]))
-    except ValueError:
-        return False
+    """Two identities (presidential_identity) of one document: the same kind and words, days at most 3 apart."""
+    apart = abs(datetime.fromisoformat(one[1]) - datetime.fromisoformat(other[1]))
     return one[0] == other[0] and apart <= SAME_SIGNING
 
 
