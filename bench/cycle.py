@@ -51,6 +51,7 @@ def _body(kind: str) -> bytes:
         "uscis_policy_manual": lambda: (DATA / "uscis_policy_manual_updates_trimmed.html").read_bytes(),
         "courtlistener": lambda: json.dumps({"count": 0, "next": None, "results": []}).encode(),
         "uscis_chart_choice": lambda: (DATA / "uscis_chart_choice_quoted.html").read_bytes(),
+        "presidential_actions": lambda: (DATA / "whitehouse_presidential_actions_feed.xml").read_bytes(),
     }
     return pages[kind]()
 
