@@ -102,6 +102,12 @@ def tenfold(kind: str) -> tuple[bytes, str]:
     if kind == "rss":
         items = [dict(i, guid=f"{i['guid']}-{n}") for n in range(10) for i in uscis_items()]
         return rss(items), "https://www.uscis.gov/feed"
+    if kind == "presidential_actions":  # the recorded feed's thirty posts, each ten times under its own post id
+        feed = (DATA / "whitehouse_presidential_actions_feed.xml").read_text()
+        head, rest = feed.split("<item>", 1)
+        posts, tail = ("<item>" + rest).rsplit("</item>", 1)
+        copies = "".join(posts.replace("?p=", f"?p={n}0") + "</item>" for n in range(1, 11))
+        return (head + copies + tail).encode(), "https://www.whitehouse.gov/presidential-actions/feed/"
     if kind in ("federal_register",):
         data = json.loads((FIXTURES / "federalregister_uscis_documents_trimmed.json").read_text())
         data["results"] = [dict(d, document_number=f"{d['document_number']}-{n}") for n in range(10)
@@ -145,7 +151,7 @@ def measure() -> list[tuple[str, str]]:
         rows.append((f"hostile: {name}",
                      f"{result['outcome']}, {result['seconds']} s, peak RSS {result['peak_mib']} MiB"))
     for kind in ("rss", "federal_register", "visa_bulletin", "eoir_precedents", "uscis_newsroom",
-                 "uscis_policy_manual", "scotus"):
+                 "uscis_policy_manual", "scotus", "presidential_actions"):
         body, url = tenfold(kind)
         times = []
         for _ in range(3):
