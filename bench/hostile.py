@@ -18,7 +18,7 @@ import zlib
 from dataclasses import replace
 from pathlib import Path
 
-from tests.feeds import DATA, rss, uscis_items
+from tests.feeds import DATA, feed_posts, rss, uscis_items
 from watcher.config import HttpSettings, Schedule, SourceConfig
 from watcher.errors import WatcherError
 from watcher.models import Fetched, Validators
@@ -103,10 +103,8 @@ def tenfold(kind: str) -> tuple[bytes, str]:
         items = [dict(i, guid=f"{i['guid']}-{n}") for n in range(10) for i in uscis_items()]
         return rss(items), "https://www.uscis.gov/feed"
     if kind == "presidential_actions":  # the recorded feed's thirty posts, each ten times under its own post id
-        feed = (DATA / "whitehouse_presidential_actions_feed.xml").read_text()
-        head, rest = feed.split("<item>", 1)
-        posts, tail = ("<item>" + rest).rsplit("</item>", 1)
-        copies = "".join(posts.replace("?p=", f"?p={n}0") + "</item>" for n in range(1, 11))
+        head, posts, tail = feed_posts((DATA / "whitehouse_presidential_actions_feed.xml").read_text())
+        copies = "".join(post.replace("?p=", f"?p={n}0") for n in range(1, 11) for post in posts)
         return (head + copies + tail).encode(), "https://www.whitehouse.gov/presidential-actions/feed/"
     if kind in ("federal_register",):
         data = json.loads((FIXTURES / "federalregister_uscis_documents_trimmed.json").read_text())

@@ -24,3 +24,10 @@ def rss(items: list[dict], title: str = "USCIS Alerts") -> bytes:
     return (f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>{escape(title)}</title>'
             f"<link>https://www.uscis.gov/newsroom</link><description>USCIS</description>{entries}"
             "</channel></rss>").encode()
+
+
+def feed_posts(text: str) -> tuple[str, list[str], str]:
+    """A recorded RSS document as its channel head, each <item>...</item> as recorded, and its closing tags."""
+    head, rest = text.split("<item>", 1)
+    posts, tail = ("<item>" + rest).rsplit("</item>", 1)
+    return head, [post + "</item>" for post in posts.split("</item>")], tail

@@ -24,6 +24,7 @@ from watcher.sources.presidential import PresidentialActionsSource, operative_te
 
 from .clock import Clock
 from .conftest import REPO, WATCHER_TOML, Reply
+from .feeds import feed_posts
 from .loopback import conditional_feed
 from .test_alerts_e2e import body, subject
 
@@ -164,9 +165,8 @@ def test_watcher_parse_reads_the_recorded_feed():
 
 def only_items(text: str, keep) -> str:
     """The feed with only the posts `keep(post)` accepts, its channel head and closing tags as recorded."""
-    head, rest = text.split("<item>", 1)
-    posts, tail = ("<item>" + rest).rsplit("</item>", 1)
-    return head + "".join(p + "</item>" for p in posts.split("</item>") if keep(p)) + tail
+    head, posts, tail = feed_posts(text)
+    return head + "".join(p for p in posts if keep(p)) + tail
 
 
 def without_items(text: str, *guids: str) -> str:

@@ -203,8 +203,9 @@ def _html(change, matches, ref, counts, level, kind_line, published, said, dates
                      + "</ul>")
     if said:
         parts.append(f"<p><i>What it says:</i> {escape(said)}</p>")
-    if restriction(change):
-        parts.append(f"<p><i>What it restricts:</i> {escape(restriction(change))}</p>")
+    restricts = restriction(change)
+    if restricts:
+        parts.append(f"<p><i>What it restricts:</i> {escape(restricts)}</p>")
     if dates:
         parts.append(paragraphs(" | ".join(dates)))
     parts.append(f"<h3>Who it reaches and why</h3><ul>{items}</ul>")
