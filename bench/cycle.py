@@ -52,6 +52,10 @@ def _body(kind: str) -> bytes:
         "courtlistener": lambda: json.dumps({"count": 0, "next": None, "results": []}).encode(),
         "uscis_chart_choice": lambda: (DATA / "uscis_chart_choice_quoted.html").read_bytes(),
         "presidential_actions": lambda: (DATA / "whitehouse_presidential_actions_feed.xml").read_bytes(),
+        "dos_news": lambda: (DATA / "dos_visas_news_index.html").read_bytes(),
+        "dol_oflc": lambda: (DATA / "dol_oflc_foreign_labor_2025.html").read_bytes(),
+        "sevp": lambda: (DATA / "sevp_study_in_the_states_blog.html").read_bytes(),
+        "eoir_policy": lambda: (DATA / "eoir_policy_memoranda_pm_list.html").read_bytes(),
     }
     return pages[kind]()
 

@@ -42,6 +42,8 @@ LAWYER_FIELDS: Mapping[str, tuple[str, ...]] = {
     "court_opinion": ("title", "citation", "docket"),
     "policy_alert": ("title", "summary", "affected_sections"),
     "technical_update": ("title", "summary", "affected_sections"),
+    # An EOIR memorandum's list line: its subject is all the list says (what it cancels is read from it).
+    "eoir_policy_memo": ("title",),
 }
 LABELS = {"title": "Title", "summary": "Summary", "effective_on": "Effective", "comments_close_on": "Comments close",
           "type": "Document type", "action": "Action", "cfr_references": "CFR parts", "citation": "Citation",

@@ -22,7 +22,16 @@ _KINDS = {
     "technical_update": ("USCIS Policy Manual technical update", USCIS),
     "visa_bulletin": ("Visa Bulletin", "U.S. Department of State"),
     "chart_choice": ("USCIS adjustment of status filing charts", USCIS),
+    "visa_news": ("State Department visa news", "U.S. Department of State"),
+    "oflc_announcement": ("OFLC announcement", "U.S. Department of Labor, Office of Foreign Labor Certification"),
+    "sevp_news": ("SEVP news (Study in the States)", "Student and Exchange Visitor Program"),
 }
+_MEMOS = {"PM": "EOIR policy memorandum", "DM": "EOIR Director's memorandum", "OPPM": "EOIR operating policy memorandum"}
+# What a document does to earlier ones or to entry, each read from its own words by its source's parser.
+_OPERATIVE = (("presidential_document", "restricts", "What it restricts"),
+              ("eoir_policy_memo", "cancels", "What it cancels"),
+              ("eoir_policy_memo", "reinstates", "What it reinstates"),
+              ("eoir_policy_memo", "amends", "What it amends"))
 _FR_TYPES = {"Rule": "final rule", "Proposed Rule": "proposed rule", "Notice": "notice",
              "Presidential Document": "presidential document"}
 _BODIES = {"BIA": "Board of Immigration Appeals", "AG": "Attorney General", "DIR": "EOIR Director"}
@@ -76,13 +85,23 @@ def describe(kind: str, facts: Mapping) -> tuple[str, str]:
         court = str(facts.get("court") or "")
         return ("U.S. Supreme Court opinion", "Supreme Court of the United States") if court == "scotus" else \
             ("court opinion", court or "federal court")
+    if kind == "eoir_policy_memo":  # the title carries the number
+        return _MEMOS.get(str(facts.get("number") or "").split(" ")[0], "EOIR memorandum"), \
+            "Executive Office for Immigration Review"
     return _KINDS.get(kind, ("update", "source"))
 
 
-def restriction(change) -> str:
-    """What a presidential action suspends or restricts, in its own words (sources/presidential.py read it)."""
-    restricts = change.facts.get("restricts") if change.kind == "presidential_document" else None
-    return plain(restricts) if isinstance(restricts, str) else ""
+def operative(change) -> list[tuple[str, str]]:
+    """What the document suspends or restricts (a presidential action, in its own words) or which earlier memoranda
+    it cancels, reinstates or amends (an EOIR memorandum): [("What it cancels", "DM 22-03")]."""
+    lines = []
+    for kind, fact, label in _OPERATIVE:
+        value = change.facts.get(fact) if change.kind == kind else None
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value if isinstance(v, str))
+        if isinstance(value, str) and plain(value):
+            lines.append((label, plain(value)))
+    return lines
 
 
 def gist(summary: str, sentences: int = 2, limit: int = 480) -> str:

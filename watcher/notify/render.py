@@ -16,7 +16,7 @@ from html import escape
 from typing import Mapping, Sequence
 
 from ..models import Decision, Match, Status, TrainingTask
-from .lawyer import describe, gist, key_dates, restriction
+from .lawyer import describe, gist, key_dates, operative
 
 MAX_SUBJECT = 150
 MAX_MOVEMENT_ROWS = 60
@@ -130,7 +130,9 @@ def render_alert(decision: Decision, matches: Sequence[Match], ref: str,
     update = decision.status is Status.UPDATED
     codes = ", ".join(m.case_type for m in matches)
     subject = cut(f"[watcher] {level}{' UPDATE' if update else ''}: {change.title} ({codes})", MAX_SUBJECT)
-    published = change.published.date().isoformat() if change.published else "date unknown"
+    # A list that dates nothing (EOIR's memoranda) says so rather than leaving the line out: the reader knows to
+    # open the document for its date.
+    published = change.published.date().isoformat() if change.published else "date not given by the source"
     kind_line = f"{level}: {doc_type}, {agency}" + (f" (update {decision.version})" if update else "")
     head = [kind_line, change.title, f"Published {published}"]
     if update:
@@ -138,9 +140,7 @@ def render_alert(decision: Decision, matches: Sequence[Match], ref: str,
     said = gist(change.summary)
     if said:
         head += ["", f"What it says: {said}"]
-    restricts = restriction(change)
-    if restricts:
-        head += [f"What it restricts: {restricts}"]
+    head += [f"{label}: {value}" for label, value in operative(change)]
     dates = [d.text() for d in key_dates(change.facts, today)]
     if dates:
         head += [" | ".join(dates)]
@@ -203,9 +203,7 @@ def _html(change, matches, ref, counts, level, kind_line, published, said, dates
                      + "</ul>")
     if said:
         parts.append(f"<p><i>What it says:</i> {escape(said)}</p>")
-    restricts = restriction(change)
-    if restricts:
-        parts.append(f"<p><i>What it restricts:</i> {escape(restricts)}</p>")
+    parts += [f"<p><i>{escape(label)}:</i> {escape(value)}</p>" for label, value in operative(change)]
     if dates:
         parts.append(paragraphs(" | ".join(dates)))
     parts.append(f"<h3>Who it reaches and why</h3><ul>{items}</ul>")

@@ -64,6 +64,11 @@ def checklist(decision: Decision, matches: Sequence[Match], matter_refs: Sequenc
     elif change.kind in ("form_update", "forms") or "edition" in text:
         items = ["Switch templates to the new form edition before the mandatory date",
                  "Check drafts in progress for the old edition"]
+    elif change.kind == "eoir_policy_memo":
+        replaced = ", ".join(facts.get("cancels") or [])
+        items = [f"Read {facts.get('number') or 'the memorandum'} and what it changes in immigration court practice",
+                 f"Find pending {codes} court filings and arguments that rely on {replaced}, which it cancels"
+                 if replaced else f"Note what changes for pending {codes} court cases"]
     elif change.kind in ("policy_alert", "technical_update"):
         sections = ", ".join(s.get("citation", "") for s in facts.get("affected_sections") or [] if s.get("citation"))
         items = [f"Read the Policy Manual update{f' ({sections})' if sections else ''}",
