@@ -94,6 +94,9 @@ ATTACKS = {
                                                               .read_bytes().replace(b"<body", b"<body><div>" + (
         b"<p><b>A. FINAL ACTION DATES FOR FAMILY-SPONSORED PREFERENCE CASES</b></p><div>x</div>" * 20_000)
         + b"</div><i", 1), "https://travel.state.gov/x"),
+    "20,000 nested <div>s with links (1 MB)": lambda: _parse("dos_news", (
+        b"<div><a href='/content/travel/en/News/visas-news/a.html'>A</a>" * 20_000 + b"</div>" * 20_000),
+        "https://travel.state.gov/x"),
 }
 
 
@@ -115,12 +118,18 @@ def tenfold(kind: str) -> tuple[bytes, str]:
                   "eoir_precedents": FIXTURES / "eoir_bia_volume_page.html",
                   "uscis_newsroom": FIXTURES / "uscis_newsroom_all_news_fragment.html",
                   "uscis_policy_manual": DATA / "uscis_policy_manual_updates_trimmed.html",
-                  "scotus": FIXTURES / "scotus_slip_opinions.html"}
+                  "scotus": FIXTURES / "scotus_slip_opinions.html",
+                  "eoir_policy": DATA / "eoir_policy_memoranda_pm_list.html",
+                  "dol_oflc": DATA / "dol_oflc_foreign_labor_2025.html",
+                  "dos_news": DATA / "dos_visas_news_index.html",
+                  "sevp": DATA / "sevp_study_in_the_states_blog.html"}
     page = recordings[kind].read_bytes()
     match = re.search(rb"<body[^>]*>(.*)</body>", page, re.S | re.I)
     inner = match.group(1) if match else page
     body = page.replace(inner, inner * 10, 1) if match else page * 10
-    return body, "https://travel.state.gov/x" if kind == "visa_bulletin" else "https://www.justice.gov/x"
+    hosts = {"visa_bulletin": "https://travel.state.gov/x", "dos_news": "https://travel.state.gov/x",
+             "sevp": "https://studyinthestates.dhs.gov/blog", "dol_oflc": "https://www.dol.gov/x"}
+    return body, hosts.get(kind, "https://www.justice.gov/x")
 
 
 def one(name: str) -> dict:
@@ -149,7 +158,7 @@ def measure() -> list[tuple[str, str]]:
         rows.append((f"hostile: {name}",
                      f"{result['outcome']}, {result['seconds']} s, peak RSS {result['peak_mib']} MiB"))
     for kind in ("rss", "federal_register", "visa_bulletin", "eoir_precedents", "uscis_newsroom",
-                 "uscis_policy_manual", "scotus", "presidential_actions"):
+                 "uscis_policy_manual", "scotus", "presidential_actions", "eoir_policy", "dol_oflc", "dos_news", "sevp"):
         body, url = tenfold(kind)
         times = []
         for _ in range(3):

@@ -226,3 +226,35 @@ def test_a_feed_of_a_hundred_thousand_entries_is_refused_before_feedparser_reads
     with pytest.raises(ParseError, match="more than 5000 feed entries"):
         RSS.parse(fetched(body))
     assert time.monotonic() - began < 5  # feedparser alone takes 15 s on it
+
+
+# -- nesting: BeautifulSoup's tree building is quadratic in depth ------------------------------------------------------
+
+def _kinds_reading_html():
+    from watcher.sources.courts import ScotusSource
+    from watcher.sources.dol_oflc import OflcAnnouncementsSource
+    from watcher.sources.dos_news import StateVisaNewsSource
+    from watcher.sources.eoir import EoirPrecedentsSource
+    from watcher.sources.eoir_policy import EoirPolicySource
+    from watcher.sources.policy_manual import PolicyManualSource
+    from watcher.sources.sevp import SevpNewsSource
+    return [ScotusSource, OflcAnnouncementsSource, StateVisaNewsSource, EoirPrecedentsSource, EoirPolicySource,
+            PolicyManualSource, SevpNewsSource, UscisNewsroomSource, VisaBulletinSource]
+
+
+@pytest.mark.parametrize("cls", _kinds_reading_html(), ids=lambda cls: cls.kind)
+def test_a_page_nested_thousands_deep_is_refused_before_the_tree_is_built(cls):
+    # 20,000 nested <div>s, each with a line and a link that look like an item of every kind: about 1 MB, and 35 s
+    # of BeautifulSoup alone before the depth check existed.
+    line = ("<div>PM 25-29 March 4, 2025. <a href='/content/travel/en/News/visas-news/a.html'>(PDF)</a> "
+            "<a href='/2016/03/a'>x</a> Cancellation")
+    body = (line * 20_000 + "</div>" * 20_000).encode()
+    source = cls(SourceConfig(id="deep", kind=cls.kind, url="https://www.justice.gov/x", schedule=Schedule()))
+    with pytest.raises(ParseError, match="nested more than 256 elements deep"):
+        source.collect([fetched(body, "https://www.justice.gov/x", "text/html")])
+
+
+def test_real_pages_are_far_from_the_nesting_bound():
+    from watcher.sources.base import html_soup
+    for page in ("visa_bulletin_2026_07.html", "eoir_bia_volume_page.html", "scotus_slip_opinions.html"):
+        assert html_soup((FIXTURES / page).read_bytes()).find("body") is not None

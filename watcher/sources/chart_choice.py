@@ -17,12 +17,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from bs4 import BeautifulSoup
 
 from ..errors import ParseError
 from ..models import Change, Fetched
 from ..meaning import plain
-from .base import Source, spend
+from .base import Source, html_soup, spend
 
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december"]
@@ -48,7 +47,7 @@ def chart_choices(text: str) -> dict[str, dict[str, str]]:
 
 class ChartChoiceSource(Source, kind="uscis_chart_choice"):
     def parse(self, fetched: Fetched) -> list[Change]:
-        text = plain(BeautifulSoup(fetched.body, "lxml").get_text(" "))
+        text = plain(html_soup(fetched.body).get_text(" "))
         choices = chart_choices(text)
         if not choices:
             raise ParseError(f"{fetched.url}: no 'you must use the ... chart ... Visa Bulletin for <Month> <Year>' "

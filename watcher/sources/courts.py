@@ -12,13 +12,13 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlencode, urljoin
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from ..credentials import read_secret
 from ..errors import ParseError
 from ..http import HttpClient
 from ..models import Change, Fetched, Validators
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, require_items, spend
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, html_soup, require_items, spend
 from .federal_register import load_json
 
 SCOTUS = "https://www.supremecourt.gov/"
@@ -56,7 +56,7 @@ class ScotusSource(Source, kind="scotus"):
         return http.get(url, validators, accept="text/html")
 
     def parse(self, fetched: Fetched) -> list[Change]:
-        soup = BeautifulSoup(fetched.body, "lxml")
+        soup = html_soup(fetched.body)
         base = fetched.url if fetched.url.startswith(SCOTUS) else SCOTUS
         rows = []
         for table in soup.find_all("table"):

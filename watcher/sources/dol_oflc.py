@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from bs4 import BeautifulSoup, Tag
 
 from ..models import Change, Fetched
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, require_items, spend
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, html_soup, require_items, spend
 from .listing import DATE_TEXT, text_date
 
 _LEAVES = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "div", "dt", "dd", "td", "blockquote")
@@ -29,11 +29,17 @@ BODY_BLOCKS = 40  # an announcement's paragraphs and list items; a page without 
 
 
 def _leaves(soup: BeautifulSoup) -> Iterator[Tag]:
-    """Block elements that hold no other block element, in reading order."""
-    for block in soup.find_all(_LEAVES):
+    """Block elements that hold no other block element, in reading order. Each block marks its ancestors as holders
+    once (a walk stops at one already marked), so a page nested thousands deep costs blocks, not blocks x depth."""
+    blocks = soup.find_all(_LEAVES)
+    holders: set[int] = set()
+    for block in blocks:
         spend()
-        if block.find(_LEAVES) is None:
-            yield block
+        for parent in block.parents:
+            if id(parent) in holders:
+                break
+            holders.add(id(parent))
+    return (block for block in blocks if id(block) not in holders)
 
 
 def _heading(block: Tag) -> tuple[str, str, str] | None:
@@ -63,7 +69,7 @@ def _slug(text: str) -> str:
 
 class OflcAnnouncementsSource(Source, kind="dol_oflc"):
     def parse(self, fetched: Fetched) -> list[Change]:
-        soup = BeautifulSoup(fetched.body, "lxml")
+        soup = html_soup(fetched.body)
         announcements: list[tuple[tuple[str, str, str], list[str]]] = []
         for block in _leaves(soup):
             heading = _heading(block)

@@ -11,12 +11,12 @@ import re
 from datetime import datetime, timezone
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from ..errors import ParseError
 from ..http import HttpClient
 from ..models import Change, Fetched
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, require_items
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, html_soup, require_items
 
 _CITATION = re.compile(r"(\d+)\s+I\s*&\s*N\s+Dec\.?\s+(\d+)")  # the period is sometimes missing
 _BODY_YEAR = re.compile(r"\((A\.\s*G\.|BIA|DIR)\s*(\d{4})\)")  # DIR: the EOIR Director
@@ -74,7 +74,7 @@ _VOLUME_LINK = re.compile(r"Volume\s+(\d+)", re.IGNORECASE)
 
 def latest_volume_url(body: bytes, page_url: str) -> str | None:
     """On the AG/BIA decisions index, the link to the highest-numbered volume; None on a volume page."""
-    soup = BeautifulSoup(body, "lxml")
+    soup = html_soup(body)
     if any(parse_decision(table, page_url) for table in soup.find_all("table")):
         return None
     volumes = [(int(m.group(1)), a["href"]) for a in soup.find_all("a", href=True)
@@ -92,7 +92,7 @@ class EoirPrecedentsSource(Source, kind="eoir_precedents"):
         return [http.get(latest, accept="text/html")] if latest else [fetched]
 
     def parse(self, fetched: Fetched) -> list[Change]:
-        soup = BeautifulSoup(fetched.body, "lxml")
+        soup = html_soup(fetched.body)
         changes = each_item(soup.find_all("table"), lambda table, _: self._decision(table, fetched.url),
                             "precedent decisions")
         return require_items(changes, fetched, "precedent decisions")

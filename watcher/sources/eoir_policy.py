@@ -20,10 +20,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import CData, NavigableString, Tag
 
 from ..models import Change, Fetched
-from .base import MAX_TITLE, Source, clean_text, each_item, require_items, safe_link, spend
+from .base import MAX_TITLE, Source, clean_text, each_item, html_soup, require_items, safe_link, spend
 
 BASE = "https://www.justice.gov/"
 # "PM 25-31 (PDF) Addendum ...": a comma after the number is a sentence about a memo ("PM 20-16, OCAHO Settlement
@@ -59,16 +59,23 @@ def references(subject: str) -> dict[str, list[str]]:
 
 class EoirPolicySource(Source, kind="eoir_policy"):
     def parse(self, fetched: Fetched) -> list[Change]:
-        soup = BeautifulSoup(fetched.body, "lxml")
+        soup = html_soup(fetched.body)
         base = fetched.url if fetched.url.startswith("https://www.justice.gov") else BASE
         lines = [block for block in soup.find_all(_BLOCKS) if _is_line(block)]
-        # The innermost element holding a line: a <div> around a <p> holds the same text.
-        lines = [block for block in lines if not any(_is_line(inner) for inner in block.find_all(_BLOCKS))]
+        # The innermost element holding a line: a <div> around a <p> holds the same text. Each line marks its
+        # ancestors once (a walk stops at one already marked).
+        holders: set[int] = set()
+        for line in lines:
+            for parent in line.parents:
+                if id(parent) in holders:
+                    break
+                holders.add(id(parent))
+        lines = [block for block in lines if id(block) not in holders]
         changes = each_item(lines, lambda block, _: self._memo(block, base), "memoranda")
         return require_items(changes, fetched, "memoranda")
 
     def _memo(self, block: Tag, base: str) -> Change | None:
-        line = _LINE.match(clean_text(block.get_text(" ", strip=True), 2 * MAX_TITLE))
+        line = _LINE.match(_opening(block))
         link = block.find("a", href=True)
         if line is None or link is None:
             return None  # a sentence about a memorandum, not an entry of the list
@@ -84,6 +91,22 @@ class EoirPolicySource(Source, kind="eoir_policy"):
                       published=None, facts=facts)
 
 
+def _opening(block: Tag, limit: int = 2 * MAX_TITLE) -> str:
+    """The block's text as get_text(" ", strip=True) reads it, up to `limit` characters: a line is short, and a
+    <div> around a whole page (or thousands of nested look-alikes) must not be read in full for each element."""
+    parts, size, stack = [], 0, [iter(block.contents)]
+    while stack and size < limit:
+        node = next(stack[-1], None)
+        if node is None:
+            stack.pop()
+        elif isinstance(node, Tag):
+            stack.append(iter(node.contents))
+        elif type(node) in (NavigableString, CData) and node.strip():
+            parts.append(node.strip())
+            size += len(parts[-1]) + 1
+    return clean_text(" ".join(parts), limit)
+
+
 def _is_line(block: Tag) -> bool:
     spend()  # a page of nested look-alike lines is refused within the parse budget
-    return bool(_LINE.match(clean_text(block.get_text(" ", strip=True), 2 * MAX_TITLE)))
+    return bool(_LINE.match(_opening(block)))

@@ -15,10 +15,11 @@ from datetime import datetime, timezone
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from ..models import Change, Fetched
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, iso_time, require_items, safe_link
+from .base import (MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, html_soup, iso_time, require_items,
+                   safe_link, spend)
 
 _MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December|"
            r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?")
@@ -60,7 +61,7 @@ class LinkListingSource(Source):
     _MORE = re.compile(r"\s*\b(read more|learn more|continue reading|full story)\s*$", re.IGNORECASE)
 
     def parse(self, fetched: Fetched) -> list[Change]:
-        soup = BeautifulSoup(fetched.body, "lxml")
+        soup = html_soup(fetched.body)
         host = urlsplit(self.BASE).hostname
         # Links are resolved against the agency's site: a page served from elsewhere (a test, a mirror) still names
         # the agency's articles.
@@ -71,15 +72,16 @@ class LinkListingSource(Source):
             parts = urlsplit(url)
             if parts.hostname == host and self.PATH.search(parts.path):
                 links.setdefault(f"{parts.scheme}://{parts.netloc}{parts.path}", []).append(link)
-        changes = each_item(list(links.items()), lambda item, _: self._item(*item), self.WHAT)
+        blocks = _blocks(links)
+        changes = each_item(list(links.items()), lambda item, _: self._item(item[0], item[1], blocks[item[0]]),
+                            self.WHAT)
         return require_items(changes, fetched, self.WHAT)
 
-    def _item(self, url: str, anchors: list[Tag]) -> Change | None:
+    def _item(self, url: str, anchors: list[Tag], block: Tag) -> Change | None:
         titled = [a for a in anchors if not self._NOT_TITLES.match(a.get_text(" ", strip=True))]
         title = clean_text(max((a.get_text(" ", strip=True) for a in titled), key=len, default=""), MAX_TITLE)
         if not title:
             return None  # only an image or a "Read more" points at it
-        block = _block(anchors[0], url, self.PATH)
         text = clean_text(block.get_text(" ", strip=True), 4 * MAX_SUMMARY)
         published = iso_time(block.find("time", attrs={"datetime": True})) or text_date(text)
         summary = text.replace(title, " ", 1)
@@ -92,15 +94,28 @@ class LinkListingSource(Source):
                       facts={"listed_on": day_of(published)} if published else {})
 
 
-def _block(anchor: Tag, url: str, path: re.Pattern[str]) -> Tag:
-    """The largest element around `anchor` that links to no other article (the item's card, row or list entry)."""
-    block = anchor
-    for parent in anchor.parents:
-        if parent.name in ("body", "html", "[document]"):
-            break
-        others = {urljoin(url, a["href"].strip()).split("?")[0].split("#")[0]
-                  for a in parent.find_all("a", href=True) if path.search(urlsplit(urljoin(url, a["href"])).path)}
-        if len(others - {url}) > 0:
-            break
-        block = parent
-    return block
+_MANY = object()  # an element that holds links to more than one article
+
+
+def _blocks(links: dict[str, list[Tag]]) -> dict[str, Tag]:
+    """Each article's block: the largest element around its first link that links to no other article (the item's
+    card, row or list entry). One walk up from every link marks which article each element holds, so a listing of
+    thousands of items costs links x depth, not links x page."""
+    holds: dict[int, object] = {}
+    for url, anchors in links.items():
+        for anchor in anchors:
+            spend()
+            for parent in anchor.parents:
+                held = holds.get(id(parent))
+                if held is _MANY or held == url:
+                    break  # everything above was marked by an earlier walk
+                holds[id(parent)] = url if held in (None, url) else _MANY
+    blocks = {}
+    for url, anchors in links.items():
+        block = anchors[0]
+        for parent in anchors[0].parents:
+            if parent.name in ("body", "html", "[document]") or holds.get(id(parent)) != url:
+                break
+            block = parent
+        blocks[url] = block
+    return blocks

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from ..models import Change, Fetched
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, iso_time, require_items, safe_link
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, html_soup, iso_time, require_items, safe_link
 
 BASE = "https://www.uscis.gov/"
 _LABEL = re.compile(r"^\s*(policy alert|technical update)\s*[-–]\s*", re.IGNORECASE)
@@ -39,7 +39,7 @@ def _slug(text: str) -> str:
 
 class PolicyManualSource(Source, kind="uscis_policy_manual"):
     def parse(self, fetched: Fetched) -> list[Change]:
-        soup = BeautifulSoup(fetched.body, "lxml")
+        soup = html_soup(fetched.body)
         # Iterate the .pm-updates blocks, not views-row: a row left unclosed would otherwise swallow the next.
         changes = each_item(soup.select("div.pm-updates"), lambda row, _: self._update(row, fetched.url),
                             "Policy Manual updates")

@@ -17,13 +17,12 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 import feedparser
-from bs4 import BeautifulSoup
 
 from feedparser.encodings import convert_to_utf8
 
 from ..errors import ParseError
 from ..models import Change, Fetched
-from .base import MAX_ITEMS, MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, require_items
+from .base import MAX_ITEMS, MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, html_soup, require_items
 
 _DTD_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -80,7 +79,7 @@ def html_to_text(fragment: str) -> str:
     """Visible text only: script and style bodies are code, not news."""
     if not fragment:
         return ""
-    soup = BeautifulSoup(fragment, "lxml")
+    soup = html_soup(fragment)
     for element in soup(["script", "style"]):
         element.decompose()
     return soup.get_text(" ", strip=True)

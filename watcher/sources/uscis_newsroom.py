@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from ..models import Change, Fetched
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, iso_time, require_items
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, html_soup, iso_time, require_items
 
 BASE = "https://www.uscis.gov/"
 
@@ -28,7 +28,7 @@ def _category(path: str) -> str:
 
 class UscisNewsroomSource(Source, kind="uscis_newsroom"):
     def parse(self, fetched: Fetched) -> list[Change]:
-        soup = BeautifulSoup(fetched.body, "lxml")
+        soup = html_soup(fetched.body)
         base = fetched.url if fetched.url.startswith("https://www.uscis.gov") else BASE
         changes = each_item(soup.select("div.views-row"), lambda row, _: self._row(row, base), "newsroom rows")
         return require_items(changes, fetched, "newsroom rows")

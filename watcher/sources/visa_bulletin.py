@@ -22,7 +22,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from ..errors import FetchError, ParseError
 from ..http import HttpClient
 from ..models import Change, Fetched
-from .base import Source, spend
+from .base import Source, html_soup, spend
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ def parse_chart(name: str, table: Tag) -> list[Cell]:
 
 
 def parse_bulletin(body: bytes, url: str) -> tuple[str, str, list[Cell]]:
-    soup = BeautifulSoup(body, "lxml")
+    soup = html_soup(body)
     key, title = bulletin_month(soup)
     cells = [cell for name, table in find_charts(soup).items() for cell in parse_chart(name, table)]
     return key, title, cells
@@ -199,7 +199,7 @@ def parse_bulletin(body: bytes, url: str) -> tuple[str, str, list[Cell]]:
 
 def parse_index(body: bytes, url: str) -> list[str]:
     """Absolute URLs of the current and upcoming bulletins named on the index page (0, 1 or 2)."""
-    soup = BeautifulSoup(body, "lxml")
+    soup = html_soup(body)
     links = []
     for heading in soup.find_all(["h2", "h3"]):
         if re.match(r"(Current|Upcoming) Visa Bulletin", _text(heading), re.IGNORECASE):
