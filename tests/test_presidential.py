@@ -248,6 +248,25 @@ tags = ["attorneys"]
     assert len(smtp.messages) == len(first)
     stored = {c.source_id for c in app.store.changes.listing(None, 100) if "Enhancing Program Integrity" in c.title}
     assert stored == {"white-house", "federal-register"}  # both kept, announced once
+    # The White House's change is the story: its next version carries the Register's citation and number, and the
+    # Register's copy names it. Neither is a new alert.
+    rows = {(r["source_id"], r["title"][:40]): r for r in app.store.db.query(
+        "SELECT id, source_id, title, version, facts FROM changes WHERE kind = 'presidential_document'")}
+    proclamation = rows[("white-house", "Restriction on Entry of Certain Nonimmig")]
+    published = json.loads(proclamation["facts"])["published_as"]
+    assert (proclamation["version"], published["citation"], published["presidential_number"]) == (
+        2, "91 FR 60497", "11069")
+    assert published["published_on"] == "2026-09-23" and published["document_number"] == "2026-19554"
+    copy = rows[("federal-register", "Restriction on Entry of Certain Nonimmig")]
+    assert json.loads(copy["facts"])["same_as"] == proclamation["id"]
+    versions = app.store.db.execute("SELECT count(*) FROM change_versions WHERE change_id = ?",
+                                    [proclamation["id"]]).fetchone()[0]
+    assert versions == 2
+    # The White House feed and the Register again, as they stand: nothing new, no version, no alert.
+    server.routes["/wh"] = conditional_feed(feed.encode(), '"w3"')
+    cycle()
+    assert len(smtp.messages) == len(first)
+    assert app.store.db.execute("SELECT version FROM changes WHERE id = ?", [proclamation["id"]]).fetchone()[0] == 2
     app.close()
 
 
@@ -280,3 +299,37 @@ def test_hostile_posts_are_refused_or_read_in_bounds():
         "</item>", f"<content:encoded><![CDATA[{endless}]]></content:encoded></item>")
     [change] = source().parse(fetched(page.encode()))
     assert len(change.facts["restricts"]) <= 600 and len(change.summary) <= 4000
+
+
+def test_the_citation_stays_on_the_white_house_change_through_its_own_later_edits(tmp_path):
+    from datetime import datetime, timezone
+
+    from watcher.decide import classify, published_as
+    from watcher.models import Decision, Status
+    from watcher.notify.lawyer import describe
+    from watcher.store import Store
+
+    now = datetime(2026, 9, 25, 12, tzinfo=timezone.utc)
+    proclamation = next(c for c in wh_changes() if c.title == "Restriction on Entry of Certain Nonimmigrant Workers")
+    register = next(c for c in FederalRegisterSource(SourceConfig(
+        id="federal-register", kind="federal_register", url="https://www.federalregister.gov/api/v1/documents.json",
+        schedule=Schedule(), options={"presidential": True})).parse(Fetched(
+            url="https://www.federalregister.gov/api/v1/documents.json?conditions[type][]=PRESDOCU", status=200,
+            body=DOCUMENTS.read_bytes(), headers={}, validators=Validators())) if c.item_key == "2026-19554")
+    store = Store(tmp_path / "w.db")
+    change_id = store.changes.save(Decision(proclamation, Status.NEW, 1), now, baseline=False)
+    store.changes.annotate(change_id, "published_as", published_as(register), now)
+    stored = store.changes.latest_versions("wh", [proclamation.item_key])
+    # The same post again is unchanged: the citation is not the White House's content.
+    [same] = classify([proclamation], stored)
+    assert same.status is Status.UNCHANGED and same.version == 2
+    assert describe(proclamation.kind, stored[proclamation.item_key].facts) == (
+        "Presidential proclamation 11069, posted 2026-09-18", "The President (The White House; 91 FR 60497)")
+    # The White House edits the post: an update of its own content, and the citation stays with it.
+    edited = replace(proclamation, summary=proclamation.summary + " Corrected.")
+    [update] = classify([edited], stored)
+    assert update.status is Status.UPDATED and update.version == 3
+    store.changes.save(update, now, baseline=False)
+    facts = store.changes.latest_versions("wh", [proclamation.item_key])[proclamation.item_key].facts
+    assert facts["published_as"]["citation"] == "91 FR 60497"
+    store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import re
 from datetime import datetime, timedelta
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from .meaning import lawyer_changes, plain
 from .models import Change, Decision, SourceState, Status, StoredVersion
@@ -84,6 +84,15 @@ def same_presidential(one: tuple[str, str], other: tuple[str, str]) -> bool:
     """Two identities (presidential_identity) of one document: the same kind and words, days at most 3 apart."""
     apart = abs(datetime.fromisoformat(one[1]) - datetime.fromisoformat(other[1]))
     return one[0] == other[0] and apart <= SAME_SIGNING
+
+
+def published_as(copy: Change) -> dict[str, Any]:
+    """What the Federal Register's copy adds to the White House's change of one document: where and under which
+    number it was published ("91 FR 60497", Proclamation 11069)."""
+    facts = {k: copy.facts[k] for k in ("citation", "document_number", "presidential_number") if copy.facts.get(k)}
+    if copy.published:
+        facts["published_on"] = copy.published.date().isoformat()
+    return {**facts, "url": copy.url, "source_id": copy.source_id}
 
 
 def mass_change(new: int, total: int) -> bool:

@@ -128,8 +128,9 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     urls = ctx.store.changes.urls_elsewhere(source_id, [c.url for c in fresh.values()])
     titles = ctx.store.changes.titles_elsewhere(source_id, [c.title for c in fresh.values()], now - SAME_ANNOUNCEMENT)
     stored_dockets = ctx.store.changes.dockets_elsewhere(source_id, filter(None, dockets.values()))
+    copies = _presidential_elsewhere(ctx, source_id, fresh)
     elsewhere = {key for key, c in fresh.items() if canonical_url(c.url) in urls or dockets[key] in stored_dockets
-                 or plain(c.title).lower() in titles} | _presidential_elsewhere(ctx, source_id, fresh)
+                 or plain(c.title).lower() in titles} | set(copies)
     new_count = _count(decisions, Status.NEW)
     mass = not baseline and decide.mass_change(new_count, len(changes))
     # The first fetch is a silent baseline (C4); a mass change is held for a person to look at.
@@ -142,22 +143,25 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     ctx.store.commit_cycle(CycleResult(
         source_id=source_id, decisions=decisions, matches=matches, messages=messages,
         validators=fetched.validators, baseline=baseline, item_count=len(changes),
-        unconditional=not conditional, tasks=tasks), now)
+        unconditional=not conditional, tasks=tasks, copies=copies), now)
     return SourceRun(source_id, "baseline" if baseline else "ok", new=new_count,
                      updated=_count(decisions, Status.UPDATED),
                      messages=len(messages), bytes_received=sum(d.bytes_received for d in documents))
 
 
-def _presidential_elsewhere(ctx: Context, source_id: str, fresh: dict[str, Change]) -> set[str]:
-    """The new presidential documents another source already stored: the White House posts a proclamation the day
-    it is signed, the Federal Register publishes it days later; the firm hears of it once."""
+def _presidential_elsewhere(ctx: Context, source_id: str, fresh: dict[str, Change]) -> dict[str, int]:
+    """The new presidential documents another source already stored, with that change's id: the White House posts a
+    proclamation the day it is signed, the Federal Register publishes it days later; the firm hears of it once, and
+    the White House's change gains the citation as a new version (store.commit_cycle)."""
     identities = {key: decide.presidential_identity(c.kind, c.title, c.facts) for key, c in fresh.items()}
     identities = {key: i for key, i in identities.items() if i}
     if not identities:
-        return set()
+        return {}
     since = (min(datetime.fromisoformat(i[1]) for i in identities.values()) - decide.SAME_SIGNING).date()
     stored = ctx.store.changes.presidential_elsewhere(source_id, since.isoformat())
-    return {key for key, mine in identities.items() if any(decide.same_presidential(mine, s) for s in stored)}
+    found = {key: next((change_id for change_id, theirs in stored if decide.same_presidential(mine, theirs)), None)
+             for key, mine in identities.items()}
+    return {key: change_id for key, change_id in found.items() if change_id is not None}
 
 
 @dataclass(frozen=True)

@@ -64,11 +64,14 @@ def describe(kind: str, facts: Mapping) -> tuple[str, str]:
     """(document type, agency): "final rule", "U.S. Citizenship and Immigration Services"."""
     if facts.get("presidential_document_type") or facts.get("type") == "Presidential Document":
         kind = str(facts.get("presidential_document_type") or "document").lower()
-        number = f" {facts['presidential_number']}" if facts.get("presidential_number") else ""
+        published = facts.get("published_as") if isinstance(facts.get("published_as"), Mapping) else {}
+        number = facts.get("presidential_number") or published.get("presidential_number")
+        number = f" {number}" if number else ""
         signed = f", signed {facts['signing_date']}" if facts.get("signing_date") else \
             f", posted {facts['posted_on']}" if facts.get("posted_on") else ""
         issuer = "Federal Register" if facts.get("document_number") else str(facts.get("issuer") or "White House")
-        return f"Presidential {kind}{number}{signed}", f"The President ({issuer})"
+        cited = f"; {published['citation']}" if published.get("citation") else ""
+        return f"Presidential {kind}{number}{signed}", f"The President ({issuer}{cited})"
     if facts.get("document_number"):  # a Federal Register document
         action = str(facts.get("action") or "")
         doc_type = next((t for t in ("interim final rule", "temporary final rule", "direct final rule")

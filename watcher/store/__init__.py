@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
+from ..decide import published_as
 from ..models import Decision, Match, Message, Status, TrainingTask, Validators
 from .changes import Changes
 from .matching import Embeddings, Feedback, Matters, TrainedModels
@@ -38,6 +39,9 @@ class CycleResult:
     item_count: int
     unconditional: bool
     tasks: Sequence[TrainingTask] = ()
+    # A presidential document of this cycle that another source stored first: item_key -> that change's id. The
+    # copy is kept (its source must know it has seen it) and each is annotated with the other.
+    copies: Mapping[str, int] = field(default_factory=dict)
 
 
 class Store:
@@ -76,6 +80,11 @@ class Store:
                 key = decision.change.item_key
                 change_ids[key] = self.changes.save(decision, now, baseline=cycle.baseline)
                 self.changes.save_matches(change_ids[key], decision.version, cycle.matches.get(key, ()))
+            for key, original in cycle.copies.items():
+                if key in change_ids:
+                    copy = next(d.change for d in cycle.decisions if d.change.item_key == key)
+                    self.changes.annotate(original, "published_as", published_as(copy), now)
+                    self.changes.annotate(change_ids[key], "same_as", original, now)
             for message in cycle.messages:
                 self.outbox.enqueue(message, change_ids.get(message.item_key), now)
             for task in cycle.tasks:

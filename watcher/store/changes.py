@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from sqlite_utils import Database
 
@@ -12,6 +12,9 @@ from ..decide import docket_key, presidential_identity
 from ..meaning import canonical_url, plain
 from ..models import Decision, Match, Status, StoredChange, StoredVersion
 from .timefmt import to_text
+
+# Facts another source wrote onto a stored change (Changes.annotate): kept when the change's own source updates it.
+ANNOTATIONS = ("published_as", "same_as")
 
 
 class Changes:
@@ -35,7 +38,9 @@ class Changes:
     def save(self, decision: Decision, now: datetime, *, baseline: bool) -> int:
         """Insert a NEW item or bump an UPDATED one; always adds the version row. Returns the change id."""
         c = decision.change
-        facts = json.dumps(c.facts, sort_keys=True, default=str)
+        kept = {k: v for k, v in (decision.previous.facts if decision.previous else {}).items()
+                if k in ANNOTATIONS and k not in c.facts}
+        facts = json.dumps({**c.facts, **kept}, sort_keys=True, default=str)
         row = {"title": c.title, "summary": c.summary, "url": c.url, "published": to_text(c.published),
                "facts": facts, "content_hash": c.content_hash, "version": decision.version,
                "updated_at": to_text(now), "kind": c.kind, "canonical_url": canonical_url(c.url),
@@ -97,15 +102,41 @@ class Changes:
         stored = (docket_key(kind, json.loads(facts)) for kind, facts in rows)
         return wanted & {k for k in stored if k}
 
-    def presidential_elsewhere(self, source_id: str, since: str) -> list[tuple[str, str]]:
-        """The identities (decide.presidential_identity) of the presidential documents another source stored,
-        signed or posted on or after `since` (YYYY-MM-DD)."""
+    def presidential_elsewhere(self, source_id: str, since: str) -> list[tuple[int, tuple[str, str]]]:
+        """(change id, identity) of the presidential documents another source stored first (decide.
+        presidential_identity), signed or posted on or after `since` (YYYY-MM-DD). A copy already recognised as
+        another's (`same_as`) is not offered: the first source's change is the one that carries the story."""
         rows = self._db.execute(
-            "SELECT title, facts FROM changes WHERE source_id != ? AND kind = 'presidential_document' AND "
+            "SELECT id, title, facts FROM changes WHERE source_id != ? AND kind = 'presidential_document' AND "
+            "json_extract(facts, '$.same_as') IS NULL AND "
             "coalesce(json_extract(facts, '$.signing_date'), json_extract(facts, '$.posted_on')) >= ?",
             [source_id, since]).fetchall()
-        found = (presidential_identity("presidential_document", title, json.loads(facts)) for title, facts in rows)
-        return [i for i in found if i]
+        found = ((change_id, presidential_identity("presidential_document", title, json.loads(facts)))
+                 for change_id, title, facts in rows)
+        return [(change_id, identity) for change_id, identity in found if identity]
+
+    def annotate(self, change_id: int, key: str, value: Any, now: datetime) -> None:
+        """A new version of a stored change with one more fact (`key`), written by another source: the Federal
+        Register's citation on the White House's proclamation. Its content hash stays the hash of its own
+        source's content, so that source's next fetch of the same post is unchanged, not an update."""
+        row = self._db.execute("SELECT version, content_hash, title, summary, facts FROM changes WHERE id = ?",
+                               [change_id]).fetchone()
+        if row is None:
+            return
+        version, content_hash, title, summary, facts = row
+        merged = json.loads(facts or "{}")
+        if merged.get(key) == value:
+            return
+        merged[key] = value
+        text = json.dumps(merged, sort_keys=True, default=str)
+        self._db["changes"].update(change_id, {"facts": text, "version": version + 1, "updated_at": to_text(now)})
+        self._db["change_versions"].insert({
+            "change_id": change_id, "version": version + 1, "content_hash": content_hash, "title": title,
+            "summary": summary, "facts": text, "seen_at": to_text(now), "baseline": 0})
+        # The version's matches are the change's own: the copy adds a citation, not a reader.
+        self._db.execute("INSERT OR REPLACE INTO matches (change_id, version, case_type, score, method, rationale) "
+                         "SELECT change_id, ?, case_type, score, method, rationale FROM matches "
+                         "WHERE change_id = ? AND version = ?", [version + 1, change_id, version])
 
     def titled(self, prefixes: Iterable[str], exclude: Iterable[int] = ()) -> list[tuple[int, str, str]]:
         """Stored changes (id, title, summary), oldest first, whose title may begin with one of these lowercased
