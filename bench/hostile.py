@@ -122,7 +122,8 @@ def tenfold(kind: str) -> tuple[bytes, str]:
                   "eoir_policy": DATA / "eoir_policy_memoranda_pm_list.html",
                   "dol_oflc": DATA / "dol_oflc_foreign_labor_2025.html",
                   "dos_news": DATA / "dos_visas_news_index.html",
-                  "sevp": DATA / "sevp_study_in_the_states_blog.html"}
+                  "sevp": DATA / "sevp_study_in_the_states_blog.html",
+                  "eoir_court_status": DATA / "eoir_operational_status_2022_02.html"}
     page = recordings[kind].read_bytes()
     match = re.search(rb"<body[^>]*>(.*)</body>", page, re.S | re.I)
     inner = match.group(1) if match else page
@@ -158,7 +159,8 @@ def measure() -> list[tuple[str, str]]:
         rows.append((f"hostile: {name}",
                      f"{result['outcome']}, {result['seconds']} s, peak RSS {result['peak_mib']} MiB"))
     for kind in ("rss", "federal_register", "visa_bulletin", "eoir_precedents", "uscis_newsroom",
-                 "uscis_policy_manual", "scotus", "presidential_actions", "eoir_policy", "dol_oflc", "dos_news", "sevp"):
+                 "uscis_policy_manual", "scotus", "presidential_actions", "eoir_policy", "dol_oflc", "dos_news", "sevp",
+                 "eoir_court_status"):
         body, url = tenfold(kind)
         times = []
         for _ in range(3):

@@ -29,6 +29,7 @@ from watcher.sources.base import load_kinds
 from watcher.sources.dol_oflc import OflcAnnouncementsSource
 from watcher.sources.dos_news import StateVisaNewsSource
 from watcher.sources.eoir_policy import EoirPolicySource, references
+from watcher.sources.eoir_status import EoirCourtStatusSource
 from watcher.sources.listing import text_date
 from watcher.sources.sevp import SevpNewsSource
 
@@ -148,8 +149,8 @@ def test_the_firms_relation_sends_every_memorandum_to_the_removal_team_and_remov
     assert set(without.apply({}, memo.title, memo.summary, {}).added) == set()
 
 
-def test_new_memoranda_on_the_list_alert_once_each_with_what_they_cancel(tmp_path, ca, server, smtp,
-                                                                          trained_matcher):
+def one_source_app(tmp_path, ca, smtp, trained_matcher, source_toml: str):
+    """The service with one source, e-mail to the attorneys for every case type, and the learned matcher."""
     directory = tmp_path / "config"
     directory.mkdir()
     (directory / "watcher.toml").write_text(WATCHER_TOML.format(db=tmp_path / "watcher.db", ca=ca[1]) + """
@@ -163,8 +164,7 @@ format = "email"
 case_types = ["*"]
 tags = ["attorneys"]
 """)
-    (directory / "sources.toml").write_text(f'[[source]]\nid = "eoir-pm"\nkind = "eoir_policy"\n'
-                                            f'url = "{server.url("/pm")}"\nschedule = "1h"\n')
+    (directory / "sources.toml").write_text(source_toml)
     (directory / "case_types.toml").write_text((REPO / "config" / "case_types.toml").read_text())
     clock = Clock()
     app = app_module.build_app(app_module.load_config(directory), kinds=load_kinds(), now=clock,
@@ -178,6 +178,13 @@ tags = ["attorneys"]
         run = run_source(app.context, each, force=True)
         assert run.outcome != "error", (run.error_class, run.error_message)
         app.dispatcher.run()
+    return app, cycle
+
+
+def test_new_memoranda_on_the_list_alert_once_each_with_what_they_cancel(tmp_path, ca, server, smtp,
+                                                                          trained_matcher):
+    app, cycle = one_source_app(tmp_path, ca, smtp, trained_matcher, f'[[source]]\nid = "eoir-pm"\n'
+                                f'kind = "eoir_policy"\nurl = "{server.url("/pm")}"\nschedule = "1h"\n')
 
     page = PM_LIST.read_text()
     newest = [line for line in page.splitlines() if any(f"PM 25-{n}<" in line for n in (29, 30, 31))]
@@ -194,6 +201,50 @@ tags = ["attorneys"]
     assert "EOIR's policy memoranda govern practice before the immigration courts and the Board" in mail
     cycle()  # the same list again: nothing more
     assert len(smtp.messages) == 3
+    app.close()
+
+
+# ---- EOIR operational status -----------------------------------------------------------------------------------
+
+STATUS_JANUARY = DATA / "eoir_operational_status_2022_01.html"
+STATUS_FEBRUARY = DATA / "eoir_operational_status_2022_02.html"
+STATUS = source(EoirCourtStatusSource, "eoir_court_status", "https://www.justice.gov/eoir-operational-status")
+
+
+def test_the_status_page_is_read_as_its_paragraphs_of_prose():
+    notices = parse(STATUS, STATUS_JANUARY.read_bytes())
+    assert [n.title for n in notices] == [
+        "EOIR maintains an Automated Case Information System that allows you to check your case status online.",
+        "Consistent with public health officials’ guidance, EOIR has implemented practices to help to protect all "
+        "people working in and visiting EOIR spaces throughout the country.",
+        "Practitioners and respondents who are appearing for hearings by phone or online do not need to be "
+        "physically present in one location.",
+        "On January 10, 2022, in response to the recent increase in both active cases and community transmission of "
+        "COVID-19, EOIR postponed certain hearings.",
+        # A first sentence longer than 200 characters is cut at a word.
+        "If you have questions or are uncertain whether your hearing has been postponed, please check the Automated "
+        "Court Information System online or at 800-898-7180 (TDD: 800-828-1120) or call the…"]
+    # The table's cells ("Proceeding as Scheduled", "Non-detained cases without a lawyer ...") and the footer are
+    # layout, not notices. The same words respaced or retyped are the same notice.
+    again = parse(STATUS, STATUS_JANUARY.read_text().replace("On January 10, 2022,", "On  January\n 10, 2022,")
+                  .replace("’", "'"))
+    assert {n.item_key for n in again} == {n.item_key for n in notices}
+
+
+def test_only_the_paragraphs_eoir_added_are_announced(tmp_path, ca, server, smtp, trained_matcher):
+    app, cycle = one_source_app(tmp_path, ca, smtp, trained_matcher, f'[[source]]\nid = "eoir-status"\n'
+                                f'kind = "eoir_court_status"\nurl = "{server.url("/s")}"\nschedule = "1h"\n')
+    server.routes["/s"] = conditional_feed(STATUS_JANUARY.read_bytes(), '"1"')
+    cycle()
+    assert list(smtp.messages) == []  # the standing text is the baseline
+    server.routes["/s"] = conditional_feed(STATUS_FEBRUARY.read_bytes(), '"2"')
+    cycle()
+    subjects = sorted(subject(m) for m in smtp.messages)
+    assert len(subjects) == 2, subjects
+    assert all("\n- REMOVAL: " in body(m) for m in smtp.messages)  # a long subject is cut before its codes
+    remind = body(next(m for m in smtp.messages if "February 8, 2022" in subject(m)))
+    assert "immigration court operational status notice, Executive Office for Immigration Review" in remind
+    assert "no additional postponements will apply to the previously announced groups" in remind
     app.close()
 
 
@@ -293,7 +344,7 @@ def test_links_elsewhere_are_never_items_and_other_markup_gives_the_same_items()
 def test_each_new_kind_parses_its_recording_from_the_command_line():
     runner = CliRunner()
     for kind, path, count in (("eoir_policy", PM_LIST, 21), ("dol_oflc", OFLC, 2), ("dos_news", VISA_NEWS, 4),
-                              ("sevp", SEVP_BLOG, 3)):
+                              ("sevp", SEVP_BLOG, 3), ("eoir_court_status", STATUS_FEBRUARY, 5)):
         result = runner.invoke(main, ["parse", kind, str(path)], catch_exceptions=False)
         assert result.exit_code == 0, result.output
         assert len([json.loads(line) for line in result.output.splitlines() if line.startswith("{")]) == count
@@ -301,5 +352,5 @@ def test_each_new_kind_parses_its_recording_from_the_command_line():
 
 def test_the_new_sources_ship_disabled_until_checked_against_the_live_pages():
     bundled = {s.kind: s for s in config.load(REPO / "config").sources}
-    for kind in ("eoir_policy", "dol_oflc", "dos_news", "sevp"):
+    for kind in ("eoir_policy", "dol_oflc", "dos_news", "sevp", "eoir_court_status"):
         assert bundled[kind].enabled is False, kind

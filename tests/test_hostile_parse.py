@@ -236,10 +236,11 @@ def _kinds_reading_html():
     from watcher.sources.dos_news import StateVisaNewsSource
     from watcher.sources.eoir import EoirPrecedentsSource
     from watcher.sources.eoir_policy import EoirPolicySource
+    from watcher.sources.eoir_status import EoirCourtStatusSource
     from watcher.sources.policy_manual import PolicyManualSource
     from watcher.sources.sevp import SevpNewsSource
     return [ScotusSource, OflcAnnouncementsSource, StateVisaNewsSource, EoirPrecedentsSource, EoirPolicySource,
-            PolicyManualSource, SevpNewsSource, UscisNewsroomSource, VisaBulletinSource]
+            EoirCourtStatusSource, PolicyManualSource, SevpNewsSource, UscisNewsroomSource, VisaBulletinSource]
 
 
 @pytest.mark.parametrize("cls", _kinds_reading_html(), ids=lambda cls: cls.kind)
