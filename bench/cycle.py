@@ -55,6 +55,7 @@ def _body(kind: str) -> bytes:
         "dos_news": lambda: (DATA / "dos_visas_news_index.html").read_bytes(),
         "dol_oflc": lambda: (DATA / "dol_oflc_foreign_labor_2025.html").read_bytes(),
         "sevp": lambda: (DATA / "sevp_study_in_the_states_blog.html").read_bytes(),
+        "sevp_broadcasts": lambda: (DATA / "ice_sevis_whats_new.html").read_bytes(),
         "eoir_policy": lambda: (DATA / "eoir_policy_memoranda_pm_list.html").read_bytes(),
         "eoir_court_status": lambda: (DATA / "eoir_operational_status_2022_02.html").read_bytes(),
     }

@@ -123,12 +123,14 @@ def tenfold(kind: str) -> tuple[bytes, str]:
                   "dol_oflc": DATA / "dol_oflc_foreign_labor_2025.html",
                   "dos_news": DATA / "dos_visas_news_index.html",
                   "sevp": DATA / "sevp_study_in_the_states_blog.html",
-                  "eoir_court_status": DATA / "eoir_operational_status_2022_02.html"}
+                  "eoir_court_status": DATA / "eoir_operational_status_2022_02.html",
+                  "sevp_broadcasts": DATA / "ice_sevis_whats_new.html"}
     page = recordings[kind].read_bytes()
     match = re.search(rb"<body[^>]*>(.*)</body>", page, re.S | re.I)
     inner = match.group(1) if match else page
     body = page.replace(inner, inner * 10, 1) if match else page * 10
     hosts = {"visa_bulletin": "https://travel.state.gov/x", "dos_news": "https://travel.state.gov/x",
+             "sevp_broadcasts": "https://www.ice.gov/sevis/whats-new",
              "sevp": "https://studyinthestates.dhs.gov/blog", "dol_oflc": "https://www.dol.gov/x"}
     return body, hosts.get(kind, "https://www.justice.gov/x")
 
@@ -160,7 +162,7 @@ def measure() -> list[tuple[str, str]]:
                      f"{result['outcome']}, {result['seconds']} s, peak RSS {result['peak_mib']} MiB"))
     for kind in ("rss", "federal_register", "visa_bulletin", "eoir_precedents", "uscis_newsroom",
                  "uscis_policy_manual", "scotus", "presidential_actions", "eoir_policy", "dol_oflc", "dos_news", "sevp",
-                 "eoir_court_status"):
+                 "eoir_court_status", "sevp_broadcasts"):
         body, url = tenfold(kind)
         times = []
         for _ in range(3):

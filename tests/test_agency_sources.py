@@ -31,7 +31,7 @@ from watcher.sources.dos_news import StateVisaNewsSource
 from watcher.sources.eoir_policy import EoirPolicySource, references
 from watcher.sources.eoir_status import EoirCourtStatusSource
 from watcher.sources.listing import text_date
-from watcher.sources.sevp import SevpNewsSource
+from watcher.sources.sevp import SevpBroadcastsSource, SevpNewsSource
 
 from .clock import Clock
 from .conftest import REPO, WATCHER_TOML
@@ -44,6 +44,7 @@ PART_VII = DATA / "eoir_policy_manual_part_vii.html"
 OFLC = DATA / "dol_oflc_foreign_labor_2025.html"
 VISA_NEWS = DATA / "dos_visas_news_index.html"
 SEVP_BLOG = DATA / "sevp_study_in_the_states_blog.html"
+BROADCASTS = DATA / "ice_sevis_whats_new.html"
 
 
 def source(cls, kind: str, url: str):
@@ -54,6 +55,7 @@ EOIR = source(EoirPolicySource, "eoir_policy", "https://www.justice.gov/eoir/eoi
 DOL = source(OflcAnnouncementsSource, "dol_oflc", "https://www.dol.gov/agencies/eta/foreign-labor")
 STATE = source(StateVisaNewsSource, "dos_news", "https://travel.state.gov/content/travel/en/News/visas-news.html")
 SEVP = source(SevpNewsSource, "sevp", "https://studyinthestates.dhs.gov/blog")
+BCM = source(SevpBroadcastsSource, "sevp_broadcasts", "https://www.ice.gov/sevis/whats-new")
 
 
 def parse(kind, body: bytes | str):
@@ -327,6 +329,18 @@ def test_the_study_in_the_states_blog_golden():
     assert major.summary.startswith("When Department of Homeland Security Secretary Janet Napolitano launched")
 
 
+def test_sevp_broadcast_messages_are_read_with_their_number_from_the_file_name():
+    items = parse(BCM, BROADCASTS.read_bytes())
+    # Three spellings of one scheme (bcm_260802, bcm260801, bcm2510-02); the nav's Form I-17 checklist is not one.
+    assert [(i.facts["broadcast"], i.title) for i in items] == [
+        ("2608-02", "SEVP Broadcast Message 2608-02, Guidance for DSOs regarding CPT"),
+        ("2608-01", "SEVP Broadcast Message 2608-01, Reminder of Liability for DSOs Regarding CPT Authorization"),
+        ("2510-02", "Reminder to School Officials of Program Compliance and Reporting Requirements for F, M and J "
+                    "Nonimmigrants")]
+    assert items[2].published.date().isoformat() == "2025-10-08" and items[2].summary == ""  # not the ":" after it
+    assert {i.kind for i in items} == {"sevp_broadcast"}
+
+
 def test_links_elsewhere_are_never_items_and_other_markup_gives_the_same_items():
     rows = ('<table><tr><td>12/29/2020</td><td><a href="https://travel.state.gov/content/travel/en/News/visas-news/'
             'expansion-of-interview-waiver-eligibility.html?utm_source=x">Expansion of Interview Waiver Eligibility'
@@ -344,7 +358,8 @@ def test_links_elsewhere_are_never_items_and_other_markup_gives_the_same_items()
 def test_each_new_kind_parses_its_recording_from_the_command_line():
     runner = CliRunner()
     for kind, path, count in (("eoir_policy", PM_LIST, 21), ("dol_oflc", OFLC, 2), ("dos_news", VISA_NEWS, 4),
-                              ("sevp", SEVP_BLOG, 3), ("eoir_court_status", STATUS_FEBRUARY, 5)):
+                              ("sevp", SEVP_BLOG, 3), ("eoir_court_status", STATUS_FEBRUARY, 5),
+                              ("sevp_broadcasts", BROADCASTS, 3)):
         result = runner.invoke(main, ["parse", kind, str(path)], catch_exceptions=False)
         assert result.exit_code == 0, result.output
         assert len([json.loads(line) for line in result.output.splitlines() if line.startswith("{")]) == count
@@ -352,5 +367,5 @@ def test_each_new_kind_parses_its_recording_from_the_command_line():
 
 def test_the_new_sources_ship_disabled_until_checked_against_the_live_pages():
     bundled = {s.kind: s for s in config.load(REPO / "config").sources}
-    for kind in ("eoir_policy", "dol_oflc", "dos_news", "sevp", "eoir_court_status"):
+    for kind in ("eoir_policy", "dol_oflc", "dos_news", "sevp", "eoir_court_status", "sevp_broadcasts"):
         assert bundled[kind].enabled is False, kind

@@ -25,6 +25,7 @@ _KINDS = {
     "visa_news": ("State Department visa news", "U.S. Department of State"),
     "oflc_announcement": ("OFLC announcement", "U.S. Department of Labor, Office of Foreign Labor Certification"),
     "sevp_news": ("SEVP news (Study in the States)", "Student and Exchange Visitor Program"),
+    "sevp_broadcast": ("SEVP broadcast message", "Student and Exchange Visitor Program"),
     "court_status": ("immigration court operational status notice", "Executive Office for Immigration Review"),
 }
 _MEMOS = {"PM": "EOIR policy memorandum", "DM": "EOIR Director's memorandum", "OPPM": "EOIR operating policy memorandum"}

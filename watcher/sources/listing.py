@@ -88,7 +88,7 @@ class LinkListingSource(Source):
         dated = DATE_TEXT.search(summary)
         if dated and dated.start() < 40:  # the listing's date line, not a date the teaser mentions
             summary = summary[:dated.start()] + summary[dated.end():]
-        summary = self._MORE.sub("", self._NOT_TITLES.sub("", clean_text(summary, MAX_SUMMARY).strip(" |-–")))
+        summary = self._MORE.sub("", self._NOT_TITLES.sub("", clean_text(summary, MAX_SUMMARY).strip(" |-–:")))
         return Change(source_id=self.config.id, item_key=url, kind=self.ITEM_KIND, title=title,
                       summary=clean_text(summary, MAX_SUMMARY), url=safe_link(url), published=published,
                       facts={"listed_on": day_of(published)} if published else {})
