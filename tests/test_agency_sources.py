@@ -188,7 +188,11 @@ def test_new_memoranda_on_the_list_alert_once_each_with_what_they_cancel(tmp_pat
     app, cycle = one_source_app(tmp_path, ca, smtp, trained_matcher, f'[[source]]\nid = "eoir-pm"\n'
                                 f'kind = "eoir_policy"\nurl = "{server.url("/pm")}"\nschedule = "1h"\n')
 
-    page = PM_LIST.read_text()
+    # The page as it stood: the older Part VII lists (Director's Memoranda 22-01 to 22-04 among them) and the newer
+    # list without its three newest lines. Then EOIR adds PM 25-29, which cancels DM 22-03, and 25-30, 25-31.
+    older = PART_VII.read_text()
+    lists = older[older.index("<h2>List of EOIR Director's Memoranda"):older.index("</main>")]
+    page = PM_LIST.read_text().replace("</main>", lists + "</main>")
     newest = [line for line in page.splitlines() if any(f"PM 25-{n}<" in line for n in (29, 30, 31))]
     server.routes["/pm"] = conditional_feed("\n".join(l for l in page.splitlines() if l not in newest).encode(), '"1"')
     cycle()
@@ -199,10 +203,15 @@ def test_new_memoranda_on_the_list_alert_once_each_with_what_they_cancel(tmp_pat
     assert len(subjects) == 3 and all("(REMOVAL" in s for s in subjects), subjects
     mail = body(next(m for m in smtp.messages if "Memorandum 25-29" in subject(m)))
     assert "EOIR Policy Memorandum 25-29: Cancellation of Director’s Memorandum 22-03" in mail
-    assert "What it cancels: DM 22-03" in mail
+    assert "What it cancels: DM 22-03 (Administrative Closure)" in mail  # its subject, as watcher stored it
     assert "EOIR's policy memoranda govern practice before the immigration courts and the Board" in mail
-    cycle()  # the same list again: nothing more
+    # The cancelled memorandum's own change says by which, as a new version, and sends nothing.
+    [row] = app.store.db.query("SELECT version, facts FROM changes WHERE item_key = 'DM 22-03'")
+    assert (row["version"], json.loads(row["facts"])["cancelled_by"]) == (2, "PM 25-29")
+    cycle()  # the same list again: nothing more, no new version
     assert len(smtp.messages) == 3
+    [row] = app.store.db.query("SELECT version FROM changes WHERE item_key = 'DM 22-03'")
+    assert row["version"] == 2
     app.close()
 
 

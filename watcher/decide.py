@@ -86,6 +86,10 @@ def same_presidential(one: tuple[str, str], other: tuple[str, str]) -> bool:
     return one[0] == other[0] and apart <= SAME_SIGNING
 
 
+# What an EOIR memorandum does to earlier ones, as sources/eoir_policy.py reads it from its subject.
+MEMO_VERBS = ("cancels", "reinstates", "amends")
+
+
 def published_as(copy: Change) -> dict[str, Any]:
     """What the Federal Register's copy adds to the White House's change of one document: where and under which
     number it was published ("91 FR 60497", Proclamation 11069)."""

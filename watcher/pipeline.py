@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
@@ -119,6 +119,7 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     documents = source.follow(ctx.http, fetched)
     changes = source.collect(documents)
     changes = source.relate(changes, lambda key: ctx.store.changes.previous_facts(source_id, key))
+    changes = _with_referenced_memoranda(ctx, changes)
     decisions = decide.classify(changes, ctx.store.changes.latest_versions(source_id, [c.item_key for c in changes]))
     baseline = not state.baseline_done
     # An item another source already stored (the same page through a feed and its HTML fallback, or one ruling
@@ -143,7 +144,8 @@ def _cycle(ctx: Context, source: Source, now: datetime) -> SourceRun:
     ctx.store.commit_cycle(CycleResult(
         source_id=source_id, decisions=decisions, matches=matches, messages=messages,
         validators=fetched.validators, baseline=baseline, item_count=len(changes),
-        unconditional=not conditional, tasks=tasks, copies=copies), now)
+        unconditional=not conditional, tasks=tasks, copies=copies,
+        annotations=_cancellations(ctx, decisions) if not baseline else ()), now)
     return SourceRun(source_id, "baseline" if baseline else "ok", new=new_count,
                      updated=_count(decisions, Status.UPDATED),
                      messages=len(messages), bytes_received=sum(d.bytes_received for d in documents))
@@ -162,6 +164,31 @@ def _presidential_elsewhere(ctx: Context, source_id: str, fresh: dict[str, Chang
     found = {key: next((change_id for change_id, theirs in stored if decide.same_presidential(mine, theirs)), None)
              for key, mine in identities.items()}
     return {key: change_id for key, change_id in found.items() if change_id is not None}
+
+
+def _with_referenced_memoranda(ctx: Context, changes: list[Change]) -> list[Change]:
+    """An EOIR memorandum that cancels, reinstates or amends others gets their subjects where watcher stored them
+    ("DM 22-03": "Administrative Closure"), so its alert says what guidance it ends. The same lookup every cycle, so
+    an unchanged memorandum stays unchanged."""
+    numbers = {n for c in changes if c.kind == "eoir_policy_memo"
+               for verb in decide.MEMO_VERBS for n in c.facts.get(verb) or ()}
+    stored = ctx.store.changes.memoranda(numbers)
+    if not stored:
+        return changes
+    out = []
+    for change in changes:
+        named = {n: stored[n][1] for verb in decide.MEMO_VERBS for n in change.facts.get(verb) or () if n in stored}
+        out.append(replace(change, facts={**change.facts, "referenced": named}) if named else change)
+    return out
+
+
+def _cancellations(ctx: Context, decisions: Sequence[Decision]) -> list[tuple[int, str, str]]:
+    """A new memorandum that cancels stored ones: each cancelled one gains a version saying by which (the list
+    drops it, so nothing else would ever mark it)."""
+    cancelled = {n: d.change.facts["number"] for d in decisions if d.status is Status.NEW
+                 and d.change.kind == "eoir_policy_memo" for n in d.change.facts.get("cancels") or ()}
+    stored = ctx.store.changes.memoranda(cancelled)
+    return [(stored[n][0], "cancelled_by", by) for n, by in cancelled.items() if n in stored]
 
 
 @dataclass(frozen=True)

@@ -100,10 +100,11 @@ def operative(change) -> list[tuple[str, str]]:
     """What the document suspends or restricts (a presidential action, in its own words) or which earlier memoranda
     it cancels, reinstates or amends (an EOIR memorandum): [("What it cancels", "DM 22-03")]."""
     lines = []
+    named = change.facts.get("referenced") if isinstance(change.facts.get("referenced"), Mapping) else {}
     for kind, fact, label in _OPERATIVE:
         value = change.facts.get(fact) if change.kind == kind else None
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value if isinstance(v, str))
+        if isinstance(value, list):  # memoranda by number, with their subject where watcher stored them
+            value = ", ".join(f"{v} ({plain(named[v])})" if named.get(v) else v for v in value if isinstance(v, str))
         if isinstance(value, str) and plain(value):
             lines.append((label, plain(value)))
     return lines

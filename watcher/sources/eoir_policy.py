@@ -8,8 +8,9 @@ first two digits are the fiscal year, not a day).
 
 Many memoranda exist to cancel or reinstate earlier ones. What a memorandum cancels, reinstates or amends is read
 from its subject into facts (`cancels: ["DM 22-03"]`), so the alert says which earlier guidance is no longer in
-force. The cancelled memorandum simply leaves the list; its cancellation is announced once, on the memorandum that
-cancels it.
+force, with that memorandum's subject when watcher stored it ("What it cancels: DM 22-03 (Administrative Closure)").
+The cancelled memorandum leaves the list; its stored change gains a version saying by which (`cancelled_by`), and
+the cancellation is announced once, on the memorandum that cancels it (pipeline._cancellations).
 
 The page text is recorded (a stored copy of the page); its markup is not, so the source ships disabled until
 `watcher parse eoir_policy` on a saved copy of the live page lists its memoranda.

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from ..decide import published_as
 from ..models import Decision, Match, Message, Status, TrainingTask, Validators
@@ -42,6 +42,9 @@ class CycleResult:
     # A presidential document of this cycle that another source stored first: item_key -> that change's id. The
     # copy is kept (its source must know it has seen it) and each is annotated with the other.
     copies: Mapping[str, int] = field(default_factory=dict)
+    # Facts this cycle writes onto other stored changes as a new version of each: (change id, key, value), e.g. an
+    # EOIR memorandum this cycle's memorandum cancels, ("cancelled_by", "PM 25-29").
+    annotations: Sequence[tuple[int, str, Any]] = ()
 
 
 class Store:
@@ -85,6 +88,8 @@ class Store:
                     copy = next(d.change for d in cycle.decisions if d.change.item_key == key)
                     self.changes.annotate(original, "published_as", published_as(copy), now)
                     self.changes.annotate(change_ids[key], "same_as", original, now)
+            for change_id, key, value in cycle.annotations:
+                self.changes.annotate(change_id, key, value, now)
             for message in cycle.messages:
                 self.outbox.enqueue(message, change_ids.get(message.item_key), now)
             for task in cycle.tasks:

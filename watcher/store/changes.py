@@ -14,7 +14,7 @@ from ..models import Decision, Match, Status, StoredChange, StoredVersion
 from .timefmt import to_text
 
 # Facts another source wrote onto a stored change (Changes.annotate): kept when the change's own source updates it.
-ANNOTATIONS = ("published_as", "same_as")
+ANNOTATIONS = ("published_as", "same_as", "cancelled_by")
 
 
 class Changes:
@@ -115,6 +115,17 @@ class Changes:
                  for change_id, title, facts in rows)
         return [(change_id, identity) for change_id, identity in found if identity]
 
+    def memoranda(self, numbers: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """Stored EOIR memoranda by number ("DM 22-03"), any source: {number: (change id, subject)}."""
+        wanted = sorted(set(numbers))
+        if not wanted:
+            return {}
+        rows = self._db.execute(
+            "SELECT id, json_extract(facts, '$.number'), json_extract(facts, '$.subject') FROM changes "
+            f"WHERE kind = 'eoir_policy_memo' AND json_extract(facts, '$.number') IN ({','.join('?' * len(wanted))}) "
+            "ORDER BY id", wanted).fetchall()
+        return {number: (change_id, subject or "") for change_id, number, subject in rows}
+
     def annotate(self, change_id: int, key: str, value: Any, now: datetime) -> None:
         """A new version of a stored change with one more fact (`key`), written by another source: the Federal
         Register's citation on the White House's proclamation. Its content hash stays the hash of its own
@@ -180,9 +191,11 @@ class Changes:
         return self._db.execute("SELECT count(*) FROM changes WHERE source_id = ?", [source_id]).fetchone()[0]
 
     def listing(self, since: datetime | None = None, limit: int = 200) -> list[StoredChange]:
+        """The changes a person reads, newest first: a copy recognised as another's (`same_as`) is left out."""
         sql = """SELECT c.*, (SELECT group_concat(m.case_type, ',') FROM matches m
                                WHERE m.change_id = c.id AND m.version = c.version) AS case_types
-                 FROM changes c WHERE c.updated_at >= ? ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"""
+                 FROM changes c WHERE c.updated_at >= ? AND json_extract(c.facts, '$.same_as') IS NULL
+                 ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"""
         return [
             StoredChange(id=r["id"], source_id=r["source_id"], item_key=r["item_key"], version=r["version"],
                          title=r["title"], url=r["url"], published=r["published"],

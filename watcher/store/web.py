@@ -175,7 +175,9 @@ class WebStore:
     def changes(self, *, case_type: str | None = None, source: str | None = None, urgency: str | None = None,
                 since: str | None = None, search: str | None = None, team: str | None = None, limit: int = 100,
                 offset: int = 0) -> list[ChangeRow]:
-        where, params = ["1 = 1"], []
+        # A presidential document's second copy (the Federal Register's of the White House's post) is not a change
+        # of its own: its citation is on the first (Changes.annotate).
+        where, params = ["json_extract(c.facts, '$.same_as') IS NULL"], []
         if team:  # the case types the team has open matters in
             where.append("EXISTS (SELECT 1 FROM matches m JOIN matters t ON t.case_type = m.case_type "
                          "WHERE m.change_id = c.id AND m.version = c.version AND t.team = ? AND t.status = 'open')")
