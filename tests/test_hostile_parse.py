@@ -238,9 +238,11 @@ def _kinds_reading_html():
     from watcher.sources.eoir_policy import EoirPolicySource
     from watcher.sources.eoir_status import EoirCourtStatusSource
     from watcher.sources.policy_manual import PolicyManualSource
-    from watcher.sources.sevp import SevpNewsSource
+    from watcher.sources.chart_choice import ChartChoiceSource
+    from watcher.sources.sevp import SevpBroadcastsSource, SevpNewsSource
     return [ScotusSource, OflcAnnouncementsSource, StateVisaNewsSource, EoirPrecedentsSource, EoirPolicySource,
-            EoirCourtStatusSource, PolicyManualSource, SevpNewsSource, UscisNewsroomSource, VisaBulletinSource]
+            EoirCourtStatusSource, PolicyManualSource, SevpNewsSource, SevpBroadcastsSource, UscisNewsroomSource,
+            VisaBulletinSource, ChartChoiceSource]
 
 
 @pytest.mark.parametrize("cls", _kinds_reading_html(), ids=lambda cls: cls.kind)

@@ -117,14 +117,15 @@ class Changes:
 
     def memoranda(self, numbers: Iterable[str]) -> dict[str, tuple[int, str]]:
         """Stored EOIR memoranda by number ("DM 22-03"), any source: {number: (change id, subject)}."""
-        wanted = sorted(set(numbers))
-        if not wanted:
-            return {}
-        rows = self._db.execute(
-            "SELECT id, json_extract(facts, '$.number'), json_extract(facts, '$.subject') FROM changes "
-            f"WHERE kind = 'eoir_policy_memo' AND json_extract(facts, '$.number') IN ({','.join('?' * len(wanted))}) "
-            "ORDER BY id", wanted).fetchall()
-        return {number: (change_id, subject or "") for change_id, number, subject in rows}
+        wanted, found = sorted(set(numbers)), {}
+        for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
+            chunk = wanted[start:start + 500]
+            for change_id, number, subject in self._db.execute(
+                    "SELECT id, json_extract(facts, '$.number'), json_extract(facts, '$.subject') FROM changes "
+                    f"WHERE kind = 'eoir_policy_memo' AND json_extract(facts, '$.number') IN "
+                    f"({','.join('?' * len(chunk))}) ORDER BY id", chunk).fetchall():
+                found[number] = (change_id, subject or "")
+        return found
 
     def annotate(self, change_id: int, key: str, value: Any, now: datetime) -> None:
         """A new version of a stored change with one more fact (`key`), written by another source: the Federal
