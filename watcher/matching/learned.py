@@ -149,14 +149,19 @@ class LearnedMatcher:
         by_title = self._by_title(in_title, paperwork)
         scores[by_title] = np.maximum(scores[by_title], TITLE_FORM_SCORE)
         chosen |= by_title
-        self._exclude(titles, summaries, chosen)
+        # The whole text's signals, once per item: the exclusions, the precedent rules and the relations read them.
+        texts = [f"{title}\n{summary}" for title, summary in zip(titles, summaries)]
+        signals = [self.extractor.signals(text) for text in texts]
+        outside = np.array([temporary_workers_only(text, found) or statistics_only(title, summary)
+                            for text, found, title, summary in zip(texts, signals, titles, summaries)], dtype=bool)
+        self._exclude(titles, chosen, outside)
         # Rules of the labeling, not guesses. The classifier already finds every precedent of the training split
         # (cross-validated, from the citation in the title), but it has never seen a court's caption ("Pugin v.
         # Garland (22-23)" is all a Supreme Court slip opinion says) nor a Visa Bulletin; the rules make these
         # certain and let the rationale say why. A precedent's relief type is such a rule too
         # (citations.precedent_reliefs).
-        rules = [{} if paperwork[row] else self._rules(title, summary)  # a paperwork notice reaches no one
-                 for row, (title, summary) in enumerate(zip(titles, summaries))]
+        rules = [{} if paperwork[row] else self._rules(title, found)  # a paperwork notice reaches no one
+                 for row, (title, found) in enumerate(zip(titles, signals))]
         for row, (title, decided) in enumerate(zip(titles, rules)):
             if is_precedent(title):
                 chosen[row] = False  # a precedent's case types are the rules' alone (citations.precedent_reliefs)
@@ -166,7 +171,8 @@ class LearnedMatcher:
                     scores[row, column], chosen[row, column] = 1.0, True
         # A relation is explicit evidence, as a title's form is: it needs the same lower relevance (a Visa Bulletin
         # note scores low on a gate that never saw one, yet "retrogress the final action date" says what it is).
-        self._relate(titles, summaries, scores, chosen, rules, ~paperwork, relevance >= TITLE_FLOOR)
+        self._relate(titles, summaries, signals, scores, chosen, rules, ~paperwork & ~outside,
+                     relevance >= TITLE_FLOOR)
         return x, scores, chosen, rules
 
     def _scores(self, x: sparse.csr_matrix, in_title: Sequence[Mapping[str, CodeSignals]]) -> np.ndarray:
@@ -213,21 +219,19 @@ class LearnedMatcher:
                          dtype=bool)
         return named.reshape(shape) & ~paperwork[:, None]
 
-    def _relate(self, titles: Sequence[str], summaries: Sequence[str], scores: np.ndarray, chosen: np.ndarray,
-                rules: list[dict[str, str]], eligible: np.ndarray, relevant: np.ndarray) -> None:
+    def _relate(self, titles: Sequence[str], summaries: Sequence[str], signals: Sequence[Mapping[str, CodeSignals]],
+                scores: np.ndarray, chosen: np.ndarray, rules: list[dict[str, str]], eligible: np.ndarray,
+                relevant: np.ndarray) -> None:
         """The firm's cross-cutting relations (case_types.toml), after every learned and labeling decision: they
-        are policy on who else a change reaches, not evidence of its topic. A paperwork notice reaches no one."""
+        are policy on who else a change reaches, not evidence of its topic. An item not `eligible` (a paperwork
+        notice, or one outside the taxonomy: LABELING.md) reaches no one, whatever a relation's phrases say."""
         if not self.relations:
             return
         codes = self.model.codes
-        for row, (title, summary) in enumerate(zip(titles, summaries)):
+        for row, (title, summary, found_in_text) in enumerate(zip(titles, summaries, signals)):
             if not eligible[row]:
                 continue
-            text = f"{title}\n{summary}"
-            signals = self.extractor.signals(text)
-            if temporary_workers_only(text, signals) or statistics_only(title, summary):
-                continue  # outside the taxonomy (LABELING.md), whatever a relation's phrases say
-            named = {code: bool(found.forms or found.keywords) for code, found in signals.items()}
+            named = {code: bool(found.forms or found.keywords) for code, found in found_in_text.items()}
             have = {code: float(scores[row, j]) for j, code in enumerate(codes) if chosen[row, j]}
             applied = self.relations.apply(have, title, summary, named, bool(relevant[row]))
             for code, (value, reason) in applied.added.items():
@@ -240,23 +244,22 @@ class LearnedMatcher:
                 chosen[row, codes.index(code)] = False
                 rules[row].pop(code, None)
 
-    def _exclude(self, titles: Sequence[str], summaries: Sequence[str], chosen: np.ndarray) -> None:
-        """What LABELING.md keeps out of the taxonomy: the H-2 temporary worker programs, statistics, and
-        nonimmigrant visas from CONSULAR."""
+    def _exclude(self, titles: Sequence[str], chosen: np.ndarray, outside: np.ndarray) -> None:
+        """What LABELING.md keeps out of the taxonomy: items `outside` it (the H-2 temporary worker programs,
+        statistics), and nonimmigrant visas from CONSULAR."""
         consular = self.model.codes.index("CONSULAR") if "CONSULAR" in self.model.codes else None
-        for row, (title, summary) in enumerate(zip(titles, summaries)):
-            text = f"{title}\n{summary}"
-            if temporary_workers_only(text, self.extractor.signals(text)) or statistics_only(title, summary):
+        for row, title in enumerate(titles):
+            if outside[row]:
                 chosen[row] = False
             elif consular is not None and nonimmigrants_only(title):
                 chosen[row, consular] = False
 
-    def _rules(self, title: str, summary: str) -> dict[str, str]:
+    def _rules(self, title: str, found: Mapping[str, CodeSignals]) -> dict[str, str]:
         """The case types the labeling rules give an item, each with its reason (see citations.title_rules and
         citations.precedent_reliefs)."""
         rules = title_rules(title)
         if is_precedent(title):
-            rules = precedent_reliefs(title, self.extractor.signals(f"{title}\n{summary}")) | rules
+            rules = precedent_reliefs(title, found) | rules
         return rules
 
     def predict(self, titles: Sequence[str], summaries: Sequence[str]) -> list[list[Prediction]]:
