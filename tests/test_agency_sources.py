@@ -10,22 +10,17 @@ an announcement's dated opening, an article's address), so each test also moves 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
 
-from watcher import app as app_module
 from watcher import config
 from watcher.cli import main
 from watcher.config import Schedule, SourceConfig
 from watcher.errors import ParseError
-from watcher.matching.matcher import EmbeddingMatcher
 from watcher.matching.relations import Relations
 from watcher.models import Decision, Fetched, Match, Status, Validators
 from watcher.notify.render import render_alert
-from watcher.pipeline import run_source
-from watcher.sources.base import load_kinds
 from watcher.sources.dol_oflc import OflcAnnouncementsSource
 from watcher.sources.dos_news import StateVisaNewsSource
 from watcher.sources.eoir_policy import EoirPolicySource, references
@@ -33,9 +28,9 @@ from watcher.sources.eoir_status import EoirCourtStatusSource
 from watcher.sources.listing import text_date
 from watcher.sources.sevp import SevpBroadcastsSource, SevpNewsSource
 
-from .clock import Clock
-from .conftest import REPO, WATCHER_TOML
+from .conftest import REPO
 from .loopback import conditional_feed
+from .service import mail_service
 from .test_alerts_e2e import body, subject
 
 DATA = REPO / "tests" / "data"
@@ -151,42 +146,11 @@ def test_the_firms_relation_sends_every_memorandum_to_the_removal_team_and_remov
     assert set(without.apply({}, memo.title, memo.summary, {}).added) == set()
 
 
-def one_source_app(tmp_path, ca, smtp, trained_matcher, source_toml: str):
-    """The service with one source, e-mail to the attorneys for every case type, and the learned matcher."""
-    directory = tmp_path / "config"
-    directory.mkdir()
-    (directory / "watcher.toml").write_text(WATCHER_TOML.format(db=tmp_path / "watcher.db", ca=ca[1]) + """
-[[target]]
-name = "attorneys-mail"
-url_env = "MAIL_URL"
-tags = ["attorneys"]
-format = "email"
-
-[[route]]
-case_types = ["*"]
-tags = ["attorneys"]
-""")
-    (directory / "sources.toml").write_text(source_toml)
-    (directory / "case_types.toml").write_text((REPO / "config" / "case_types.toml").read_text())
-    clock = Clock()
-    app = app_module.build_app(app_module.load_config(directory), kinds=load_kinds(), now=clock,
-                               environ={"MAIL_URL": smtp.url})
-    app = replace(app, context=replace(app.context, matcher=EmbeddingMatcher(
-        trained_matcher, lambda: [], app.config.case_types)))
-
-    def cycle():
-        clock.advance(hours=2)
-        [each] = app.sources
-        run = run_source(app.context, each, force=True)
-        assert run.outcome != "error", (run.error_class, run.error_message)
-        app.dispatcher.run()
-    return app, cycle
-
-
 def test_new_memoranda_on_the_list_alert_once_each_with_what_they_cancel(tmp_path, ca, server, smtp,
                                                                           trained_matcher):
-    app, cycle = one_source_app(tmp_path, ca, smtp, trained_matcher, f'[[source]]\nid = "eoir-pm"\n'
-                                f'kind = "eoir_policy"\nurl = "{server.url("/pm")}"\nschedule = "1h"\n')
+    service = mail_service(tmp_path, ca, smtp, trained_matcher, f'[[source]]\nid = "eoir-pm"\n'
+                           f'kind = "eoir_policy"\nurl = "{server.url("/pm")}"\nschedule = "1h"\n')
+    app, cycle = service.app, service.cycle
 
     # The page as it stood: the older Part VII lists (Director's Memoranda 22-01 to 22-04 among them) and the newer
     # list without its three newest lines. Then EOIR adds PM 25-29, which cancels DM 22-03, and 25-30, 25-31.
@@ -243,8 +207,9 @@ def test_the_status_page_is_read_as_its_paragraphs_of_prose():
 
 
 def test_only_the_paragraphs_eoir_added_are_announced(tmp_path, ca, server, smtp, trained_matcher):
-    app, cycle = one_source_app(tmp_path, ca, smtp, trained_matcher, f'[[source]]\nid = "eoir-status"\n'
-                                f'kind = "eoir_court_status"\nurl = "{server.url("/s")}"\nschedule = "1h"\n')
+    service = mail_service(tmp_path, ca, smtp, trained_matcher, f'[[source]]\nid = "eoir-status"\n'
+                           f'kind = "eoir_court_status"\nurl = "{server.url("/s")}"\nschedule = "1h"\n')
+    app, cycle = service.app, service.cycle
     server.routes["/s"] = conditional_feed(STATUS_JANUARY.read_bytes(), '"1"')
     cycle()
     assert list(smtp.messages) == []  # the standing text is the baseline

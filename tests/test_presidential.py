@@ -8,24 +8,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 
 from click.testing import CliRunner
 
-from watcher import app as app_module
 from watcher.cli import main
 from watcher.config import Schedule, SourceConfig
 from watcher.decide import presidential_identity, same_presidential
-from watcher.matching.matcher import EmbeddingMatcher
 from watcher.models import Fetched, Validators
-from watcher.pipeline import run_source
-from watcher.sources.base import load_kinds
 from watcher.sources.federal_register import FederalRegisterSource
 from watcher.sources.presidential import PresidentialActionsSource, operative_text, signed_on
 
-from .clock import Clock
-from .conftest import REPO, WATCHER_TOML, Reply
+from .conftest import REPO
 from .feeds import feed_posts
 from .loopback import conditional_feed
+from .service import mail_service
 from .test_alerts_e2e import body, subject
 
 DATA = REPO / "tests" / "data"
@@ -194,36 +191,12 @@ def presidential_route(presidential: bytes):
 
 def test_a_proclamation_from_the_white_house_and_from_the_federal_register_is_one_change_and_one_alert(
         tmp_path, ca, server, smtp, trained_matcher):
-    directory = tmp_path / "config"
-    directory.mkdir()
-    (directory / "watcher.toml").write_text(WATCHER_TOML.format(db=tmp_path / "watcher.db", ca=ca[1]) + """
-[[target]]
-name = "attorneys-mail"
-url_env = "MAIL_URL"
-tags = ["attorneys"]
-format = "email"
-
-[[route]]
-case_types = ["*"]
-tags = ["attorneys"]
-""")
-    (directory / "sources.toml").write_text(
+    service = mail_service(
+        tmp_path, ca, smtp, trained_matcher,
         f'[[source]]\nid = "white-house"\nkind = "presidential_actions"\nurl = "{server.url("/wh")}"\n'
         f'schedule = "10m"\n\n[[source]]\nid = "federal-register"\nkind = "federal_register"\n'
-        f'url = "{server.url("/fr")}"\nschedule = "30m"\npresidential = true\n')
-    (directory / "case_types.toml").write_text((REPO / "config" / "case_types.toml").read_text())
-    clock = Clock()
-    app = app_module.build_app(app_module.load_config(directory), kinds=load_kinds(), now=clock,
-                               environ={"MAIL_URL": smtp.url})
-    matcher = EmbeddingMatcher(trained_matcher, lambda: [], app.config.case_types)
-    app = replace(app, context=replace(app.context, matcher=matcher))
-
-    def cycle():
-        clock.advance(minutes=31)
-        for each in app.sources:
-            run = run_source(app.context, each, force=True)
-            assert run.outcome != "error", (run.source_id, run.error_class, run.error_message)
-        app.dispatcher.run()
+        f'url = "{server.url("/fr")}"\nschedule = "30m"\npresidential = true\n', step=timedelta(minutes=31))
+    app, clock, cycle = service.app, service.clock, service.cycle
 
     feed = FEED.read_text()
     # The baseline: the feed and the Register as they stood before the H-1B order and proclamation.
