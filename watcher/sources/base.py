@@ -21,7 +21,7 @@ from importlib.metadata import entry_points
 from typing import Callable, ClassVar, Iterable, Iterator, Mapping, Sequence, TypeVar
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from lxml import etree
 
 from ..config import SourceConfig
@@ -66,6 +66,20 @@ def html_soup(body: bytes | str) -> BeautifulSoup:
     except etree.LxmlError:
         pass  # what libxml2 cannot read at all, BeautifulSoup reads leniently or the parser finds nothing
     return BeautifulSoup(body, "lxml")
+
+
+def innermost(elements: Sequence[Tag]) -> list[Tag]:
+    """Those of `elements` (in document order) that hold none of the others: a <div> around a <p> of the same list
+    holds the same text. Each element marks its ancestors once, and a walk stops at one already marked, so a page
+    nested deep costs elements, not elements x depth (a descendant search per element would)."""
+    holders: set[int] = set()
+    for element in elements:
+        spend()
+        for parent in element.parents:
+            if id(parent) in holders:
+                break
+            holders.add(id(parent))
+    return [element for element in elements if id(element) not in holders]
 
 
 class Source(ABC):

@@ -14,32 +14,17 @@ disabled until `watcher parse dol_oflc` on a saved copy of the live page lists i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from ..models import Change, Fetched
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, html_soup, require_items, spend
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, html_soup, innermost, require_items
 from .listing import DATE_TEXT, text_date
 
 _LEAVES = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "div", "dt", "dd", "td", "blockquote")
 _SECTION = ("h1", "h2", "h3")
 _OPENING = re.compile(r"^\s*[.:\-–—]\s*")
 BODY_BLOCKS = 40  # an announcement's paragraphs and list items; a page without headings never makes one endless
-
-
-def _leaves(soup: BeautifulSoup) -> Iterator[Tag]:
-    """Block elements that hold no other block element, in reading order. Each block marks its ancestors as holders
-    once (a walk stops at one already marked), so a page nested thousands deep costs blocks, not blocks x depth."""
-    blocks = soup.find_all(_LEAVES)
-    holders: set[int] = set()
-    for block in blocks:
-        spend()
-        for parent in block.parents:
-            if id(parent) in holders:
-                break
-            holders.add(id(parent))
-    return (block for block in blocks if id(block) not in holders)
 
 
 def _heading(block: Tag) -> tuple[str, str, str] | None:
@@ -71,7 +56,8 @@ class OflcAnnouncementsSource(Source, kind="dol_oflc"):
     def parse(self, fetched: Fetched) -> list[Change]:
         soup = html_soup(fetched.body)
         announcements: list[tuple[tuple[str, str, str], list[str]]] = []
-        for block in _leaves(soup):
+        # Block elements that hold no other, in reading order.
+        for block in innermost(soup.find_all(_LEAVES)):
             heading = _heading(block)
             if heading is not None:
                 announcements.append((heading, [heading[2]] if heading[2] else []))

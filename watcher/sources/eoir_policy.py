@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 from bs4 import CData, NavigableString, Tag
 
 from ..models import Change, Fetched
-from .base import MAX_TITLE, Source, clean_text, each_item, html_soup, require_items, safe_link, spend
+from .base import MAX_TITLE, Source, clean_text, each_item, html_soup, innermost, require_items, safe_link, spend
 
 BASE = "https://www.justice.gov/"
 # "PM 25-31 (PDF) Addendum ...": a comma after the number is a sentence about a memo ("PM 20-16, OCAHO Settlement
@@ -62,16 +62,8 @@ class EoirPolicySource(Source, kind="eoir_policy"):
     def parse(self, fetched: Fetched) -> list[Change]:
         soup = html_soup(fetched.body)
         base = fetched.url if fetched.url.startswith("https://www.justice.gov") else BASE
-        lines = [block for block in soup.find_all(_BLOCKS) if _is_line(block)]
-        # The innermost element holding a line: a <div> around a <p> holds the same text. Each line marks its
-        # ancestors once (a walk stops at one already marked).
-        holders: set[int] = set()
-        for line in lines:
-            for parent in line.parents:
-                if id(parent) in holders:
-                    break
-                holders.add(id(parent))
-        lines = [block for block in lines if id(block) not in holders]
+        # The innermost element holding a line: a <div> around a <p> holds the same text.
+        lines = innermost([block for block in soup.find_all(_BLOCKS) if _is_line(block)])
         changes = each_item(lines, lambda block, _: self._memo(block, base), "memoranda")
         return require_items(changes, fetched, "memoranda")
 

@@ -20,7 +20,7 @@ from bs4 import Tag
 
 from ..meaning import plain
 from ..models import Change, Fetched
-from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, html_soup, require_items, spend
+from .base import MAX_SUMMARY, MAX_TITLE, Source, clean_text, each_item, html_soup, innermost, require_items
 
 _PARAGRAPHS = ("p", "li", "td", "dd", "blockquote")
 _SKIP = ("nav", "header", "footer", "script", "style", "noscript", "form")
@@ -39,14 +39,12 @@ class EoirCourtStatusSource(Source, kind="eoir_court_status"):
         for noise in soup.find_all(_SKIP):
             noise.decompose()
         main = soup.find("main") or soup.find("article") or soup.body or soup
-        changes = each_item(main.find_all(_PARAGRAPHS), lambda block, _: self._notice(block, fetched.url),
+        # A list item or cell holding paragraphs is not read itself: its paragraphs are.
+        changes = each_item(innermost(main.find_all(_PARAGRAPHS)), lambda block, _: self._notice(block, fetched.url),
                             "notices")
         return require_items(changes, fetched, "notices")
 
     def _notice(self, block: Tag, page_url: str) -> Change | None:
-        spend()
-        if block.find(_PARAGRAPHS) is not None:
-            return None  # a list item or cell holding paragraphs: those are read themselves
         text = clean_text(block.get_text(" ", strip=True), MAX_SUMMARY)
         if len(text.split()) < MIN_WORDS or not re.search(r"[.!?]", text):
             return None

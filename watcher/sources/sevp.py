@@ -1,6 +1,6 @@
-"""`sevp` and `sevp_broadcasts`: the Student and Exchange Visitor Program's news for schools and F-1/M-1 students (Study in the States,
-https://studyinthestates.dhs.gov/blog): OPT and STEM OPT guidance, SEVIS changes, broadcast messages summarised
-for designated school officials.
+"""`sevp` and `sevp_broadcasts`: the Student and Exchange Visitor Program's news for schools and F-1/M-1 students
+(Study in the States, https://studyinthestates.dhs.gov/blog): OPT and STEM OPT guidance, SEVIS changes, broadcast
+messages summarised for designated school officials.
 
 Study in the States files every post under /YYYY/MM/<name> ("/2013/11/here-help-international-education-week")
 and lists them newest first with a <time datetime> per post; an item is recognised by that address
