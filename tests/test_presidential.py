@@ -235,6 +235,8 @@ def test_a_proclamation_from_the_white_house_and_from_the_federal_register_is_on
     assert (proclamation["version"], published["citation"], published["presidential_number"]) == (
         2, "91 FR 60497", "11069")
     assert published["published_on"] == "2026-09-23" and published["document_number"] == "2026-19554"
+    # The new version keeps its readers: the change still lists, and filters, as H-1B.
+    assert "H-1B" in app.store.changes.matched_codes(proclamation["id"])
     copy = rows[("federal-register", "Restriction on Entry of Certain Nonimmig")]
     assert json.loads(copy["facts"])["same_as"] == proclamation["id"]
     versions = app.store.db.execute("SELECT count(*) FROM change_versions WHERE change_id = ?",

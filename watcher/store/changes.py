@@ -141,14 +141,13 @@ class Changes:
             return
         merged[key] = value
         text = json.dumps(merged, sort_keys=True, default=str)
+        # The version's matches are the change's own: the copy adds a citation, not a reader.
+        matches = self.current_matches(change_id)
         self._db["changes"].update(change_id, {"facts": text, "version": version + 1, "updated_at": to_text(now)})
         self._db["change_versions"].insert({
             "change_id": change_id, "version": version + 1, "content_hash": content_hash, "title": title,
             "summary": summary, "facts": text, "seen_at": to_text(now), "baseline": 0})
-        # The version's matches are the change's own: the copy adds a citation, not a reader.
-        self._db.execute("INSERT OR REPLACE INTO matches (change_id, version, case_type, score, method, rationale) "
-                         "SELECT change_id, ?, case_type, score, method, rationale FROM matches "
-                         "WHERE change_id = ? AND version = ?", [version + 1, change_id, version])
+        self.save_matches(change_id, version + 1, matches)
 
     def titled(self, prefixes: Iterable[str], exclude: Iterable[int] = ()) -> list[tuple[int, str, str]]:
         """Stored changes (id, title, summary), oldest first, whose title may begin with one of these lowercased
