@@ -28,10 +28,13 @@ def test_dates_as_the_sources_write_them():
     for bad in ("", "soon", "2026-02-30", "Mon, 99 Foo 2020"):
         assert item_date(item(4, "x", bad)) is None
     # Every bundled item has a readable date but the travel advisories, EOIR's memoranda lists (they date nothing),
-    # and the items of issue 28's listings whose day no stored copy states (5 of 21).
+    # the items of issue 28's listings whose day no stored copy states (5 of 21), and USCIS policy memoranda and
+    # Policy Manual updates whose listing row was stored without its day (28 of 107).
     undated = [i.source for i in LABELED if item_date(i) is None]
-    assert set(undated) == {"state-travel-advisories", "eoir-policy", "dol-oflc", "sevp", "state-visa-news"}
+    assert set(undated) == {"state-travel-advisories", "eoir-policy", "dol-oflc", "sevp", "state-visa-news",
+                            "uscis-policy-memoranda", "uscis-policy-manual"}
     assert sum(s in ("dol-oflc", "sevp", "state-visa-news") for s in undated) == 5
+    assert sum(s in ("uscis-policy-memoranda", "uscis-policy-manual") for s in undated) == 28
 
 
 def test_leave_one_source_out_scores_each_item_once_with_a_model_that_never_saw_its_source():
