@@ -286,6 +286,25 @@ def test_recall_first_threshold_keeps_recall_then_takes_the_best_precision():
     assert recall_threshold(np.array([0.01, 0.02]), np.array([1, 1]), 0.9) == 0.05
 
 
+def test_the_relevance_gate_keeps_its_own_recall_target(monkeypatch):
+    # The gate drops an item for every team at once, so its floor keeps out-of-fold recall at GATE_RECALL, not at
+    # the per-type TARGET_RECALL: moving the types' target leaves the floor alone, moving the gate's moves it.
+    import numpy as np
+    from scipy import sparse
+
+    from watcher.matching import learned
+    rng = np.random.default_rng(0)
+    relevant = (rng.random(200) < 0.3).astype(int)
+    x = sparse.csr_matrix(rng.normal(size=(200, 5)) + relevant[:, None] * 0.8)  # relevant items score higher
+    groups = [str(n) for n in range(200)]
+    floor = learned.relevance_floor(x, relevant, groups, 0)
+    assert floor < learned.RELEVANCE_FLOOR  # lowered: at 0.3 the gate would lose more than 5% of relevant items
+    monkeypatch.setattr(learned, "TARGET_RECALL", 0.5)
+    assert learned.relevance_floor(x, relevant, groups, 0) == floor
+    monkeypatch.setattr(learned, "GATE_RECALL", 0.5)
+    assert learned.relevance_floor(x, relevant, groups, 0) > floor
+
+
 def test_bundled_labels_meet_the_labeling_bar():
     items = load_labeled(REPO / "watcher" / "data" / "labeled.jsonl", CODES)
     assert len(items) >= 600
